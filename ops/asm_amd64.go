@@ -1,0 +1,5 @@
+//go:build !noasm
+
+package ops
+
+const haveAsm = true

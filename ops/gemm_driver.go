@@ -1,0 +1,366 @@
+package ops
+
+import (
+	"sync"
+)
+
+// The GEMM follows the BLIS structure. For a worker's share of C:
+//
+//	for jc over N in steps of NC:            B block (KC x NC) lives in L3
+//	  for pc over K in steps of KC:          pack B[pc:pc+KC, jc:jc+NC] (unless pre-packed)
+//	    for ic over M in steps of MC:        pack A[ic:ic+MC, pc:pc+KC] (unless pre-packed), lives in L2
+//	      for jr over the block's NR panels: B micro-panel (KC x NR) lives in L1
+//	        for ir over the block's MR panels:
+//	          micro-kernel: C[ir:ir+MR, jr:jr+NR] (+)= alpha * Apanel * Bpanel
+//
+// Work is split between workers by whole MR x NR tiles of C (a range of row
+// panels or of column panels), and every tile sums its K blocks in the same
+// order, so results do not depend on the number of workers.
+
+// kernel describes one micro-kernel and the block sizes tuned for it.
+type kernel struct {
+	name       string
+	mr, nr     int // micro-tile
+	kc, mc, nc int // cache blocks; mc is a multiple of mr, nc of nr
+	// micro computes the full mr x nr tile acc = sum_p a[p*mr+i] * b[p*nr+j]
+	// over p < kc, then c[i*ldc+j] = alpha*acc + beta*c[i*ldc+j]; with
+	// beta == 0, c is not read.
+	micro func(kc int, a, b, c []float32, ldc int, alpha, beta float32)
+}
+
+// activeKernel is the micro-kernel of the path chosen at init (dispatch table).
+var activeKernel = pickKernel()
+
+// genericKernel is the pure-Go micro-kernel, always available.
+var genericKernel = &kernel{name: PathGeneric, mr: 4, nr: 4, kc: 256, mc: 128, nc: 1024, micro: microGeneric}
+
+// scratch holds one worker's packing buffers; pooled so that steady-state
+// calls allocate nothing. The pool only caches memory: no result depends on it.
+type scratch struct{ a, b []float32 }
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+func grow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+// gemmTask is one worker's rectangle of C, in micro-panels.
+type gemmTask struct{ ip0, ip1, jp0, jp1 int }
+
+func gemm(m, n, k int, alpha float32, a Mat, pa *PackedA, b Mat, pb *PackedB, beta float32, c Mat, ep Epilogue) {
+	kn := activeKernel
+	if pa != nil {
+		kn = pa.kern
+	}
+	if pb != nil {
+		kn = pb.kern
+	}
+	gemmK(kn, m, n, k, alpha, a, pa, b, pb, beta, c, ep)
+}
+
+func gemmK(kn *kernel, m, n, k int, alpha float32, a Mat, pa *PackedA, b Mat, pb *PackedB, beta float32, c Mat, ep Epilogue) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		scaleC(m, n, beta, c)
+		applyEpilogue(c, ep, 0, m, 0, n)
+		return
+	}
+	mp := (m + kn.mr - 1) / kn.mr
+	np := (n + kn.nr - 1) / kn.nr
+	w := Workers()
+	// Below about a million multiply-adds a second goroutine costs more than
+	// it saves.
+	if flops := m * n * k; flops < 1<<20 {
+		w = 1
+	}
+	if w <= 1 {
+		gemmTile(kn, gemmTask{0, mp, 0, np}, m, n, k, alpha, a, pa, b, pb, beta, c, ep)
+		return
+	}
+	// Split the dimension with more panels, so each worker gets a balanced,
+	// contiguous range of tiles.
+	var wg sync.WaitGroup
+	split := func(t int) gemmTask {
+		if np >= mp || np >= 2*w {
+			return gemmTask{0, mp, t * np / w, (t + 1) * np / w}
+		}
+		return gemmTask{t * mp / w, (t + 1) * mp / w, 0, np}
+	}
+	for t := 1; t < w; t++ {
+		tk := split(t)
+		if tk.ip0 == tk.ip1 || tk.jp0 == tk.jp1 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			gemmTile(kn, tk, m, n, k, alpha, a, pa, b, pb, beta, c, ep)
+		}()
+	}
+	if tk := split(0); tk.ip0 < tk.ip1 && tk.jp0 < tk.jp1 {
+		gemmTile(kn, tk, m, n, k, alpha, a, pa, b, pb, beta, c, ep)
+	}
+	wg.Wait()
+}
+
+// gemmTile runs the blocked loops over one worker's rectangle of C.
+func gemmTile(kn *kernel, tk gemmTask, m, n, k int, alpha float32, a Mat, pa *PackedA, b Mat, pb *PackedB, beta float32, c Mat, ep Epilogue) {
+	mr, nr := kn.mr, kn.nr
+	mp := (m + mr - 1) / mr
+	np := (n + nr - 1) / nr
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	var tile [maxTile]float32
+	ncp, mcp := kn.nc/nr, kn.mc/mr // block sizes in panels
+
+	for jc := tk.jp0; jc < tk.jp1; jc += ncp {
+		jcEnd := min(jc+ncp, tk.jp1)
+		for pc := 0; pc < k; pc += kn.kc {
+			kcb := min(kn.kc, k-pc)
+			var bblk []float32 // panels jc..jcEnd, each kcb x nr
+			if pb != nil {
+				bblk = pb.data[pc*np*nr+jc*kcb*nr : pc*np*nr+jcEnd*kcb*nr]
+			} else {
+				sc.b = grow(sc.b, (jcEnd-jc)*kcb*nr)
+				bblk = sc.b
+				for jp := jc; jp < jcEnd; jp++ {
+					o := (jp - jc) * kcb * nr
+					packB(bblk[o:o+kcb*nr], b, pc, kcb, jp*nr, min(nr, n-jp*nr), nr)
+				}
+			}
+			cbeta := beta
+			if pc > 0 {
+				cbeta = 1
+			}
+			last := pc+kn.kc >= k
+			for ic := tk.ip0; ic < tk.ip1; ic += mcp {
+				icEnd := min(ic+mcp, tk.ip1)
+				var ablk []float32
+				if pa != nil {
+					ablk = pa.data[pc*mp*mr+ic*kcb*mr : pc*mp*mr+icEnd*kcb*mr]
+				} else {
+					sc.a = grow(sc.a, (icEnd-ic)*kcb*mr)
+					ablk = sc.a
+					for ip := ic; ip < icEnd; ip++ {
+						o := (ip - ic) * kcb * mr
+						packA(ablk[o:o+kcb*mr], a, ip*mr, min(mr, m-ip*mr), pc, kcb, mr)
+					}
+				}
+				for jp := jc; jp < jcEnd; jp++ {
+					bp := bblk[(jp-jc)*kcb*nr : (jp-jc+1)*kcb*nr]
+					j0 := jp * nr
+					nn := min(nr, n-j0)
+					for ip := ic; ip < icEnd; ip++ {
+						ap := ablk[(ip-ic)*kcb*mr : (ip-ic+1)*kcb*mr]
+						i0 := ip * mr
+						mm := min(mr, m-i0)
+						off := i0*c.RS + j0*c.CS
+						if mm == mr && nn == nr && c.CS == 1 {
+							kn.micro(kcb, ap, bp, c.Data[off:off+(mr-1)*c.RS+nr], c.RS, alpha, cbeta)
+						} else {
+							kn.micro(kcb, ap, bp, tile[:mr*nr], nr, alpha, 0)
+							mergeTile(tile[:], nr, c, off, mm, nn, cbeta)
+						}
+						if last {
+							applyEpilogue(c, ep, i0, mm, j0, nn)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// maxTile bounds mr*nr over all kernels.
+const maxTile = 16 * 32
+
+// mergeTile writes c = t + beta*c for the valid mm x nn corner of a tile.
+func mergeTile(t []float32, ldt int, c Mat, off, mm, nn int, beta float32) {
+	for i := 0; i < mm; i++ {
+		row := t[i*ldt : i*ldt+nn]
+		p := off + i*c.RS
+		switch beta {
+		case 0:
+			for j, v := range row {
+				c.Data[p+j*c.CS] = v
+			}
+		case 1:
+			for j, v := range row {
+				c.Data[p+j*c.CS] += v
+			}
+		default:
+			for j, v := range row {
+				q := p + j*c.CS
+				c.Data[q] = v + beta*c.Data[q]
+			}
+		}
+	}
+}
+
+// scaleC computes C = beta*C (C not read when beta is 0).
+func scaleC(m, n int, beta float32, c Mat) {
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			q := i*c.RS + j*c.CS
+			if beta == 0 {
+				c.Data[q] = 0
+			} else {
+				c.Data[q] *= beta
+			}
+		}
+	}
+}
+
+// applyEpilogue adds the bias and applies the activation to an mm x nn block
+// of C at (i0, j0).
+func applyEpilogue(c Mat, ep Epilogue, i0, mm, j0, nn int) {
+	if ep.Bias == nil && ep.Act == ActNone {
+		return
+	}
+	for i := i0; i < i0+mm; i++ {
+		p := i*c.RS + j0*c.CS
+		if c.CS == 1 {
+			row := c.Data[p : p+nn]
+			if ep.Bias != nil {
+				if ep.BiasPerRow {
+					addScalar(row, ep.Bias[i])
+				} else {
+					addVec(row, ep.Bias[j0:j0+nn])
+				}
+			}
+			switch ep.Act {
+			case ActReLU:
+				ReLU(row, row)
+			case ActGELU:
+				GELU(row, row)
+			}
+			continue
+		}
+		for j := 0; j < nn; j++ {
+			q := p + j*c.CS
+			v := c.Data[q]
+			if ep.Bias != nil {
+				if ep.BiasPerRow {
+					v += ep.Bias[i]
+				} else {
+					v += ep.Bias[j0+j]
+				}
+			}
+			switch ep.Act {
+			case ActReLU:
+				v = max(v, 0)
+			case ActGELU:
+				var t [1]float32
+				t[0] = v
+				GELU(t[:], t[:])
+				v = t[0]
+			}
+			c.Data[q] = v
+		}
+	}
+}
+
+func addScalar(x []float32, s float32) {
+	for i := range x {
+		x[i] += s
+	}
+}
+
+func addVec(x, y []float32) {
+	y = y[:len(x)]
+	for i := range x {
+		x[i] += y[i]
+	}
+}
+
+// packA copies rows i0..i0+mm-1, columns p0..p0+kcb-1 of a into dst as kcb
+// groups of mr values (column p of the panel), zero-padding rows mm..mr-1.
+func packA(dst []float32, a Mat, i0, mm, p0, kcb, mr int) {
+	dst = dst[:kcb*mr]
+	if mm < mr {
+		clear(dst)
+	}
+	if a.CS == 1 {
+		for i := 0; i < mm; i++ {
+			src := a.Data[(i0+i)*a.RS+p0 : (i0+i)*a.RS+p0+kcb]
+			for p, v := range src {
+				dst[p*mr+i] = v
+			}
+		}
+		return
+	}
+	for p := 0; p < kcb; p++ {
+		base := i0*a.RS + (p0+p)*a.CS
+		d := dst[p*mr : p*mr+mm]
+		for i := range d {
+			d[i] = a.Data[base+i*a.RS]
+		}
+	}
+}
+
+// packB copies rows p0..p0+kcb-1, columns j0..j0+nn-1 of b into dst as kcb
+// rows of nr values, zero-padding columns nn..nr-1.
+func packB(dst []float32, b Mat, p0, kcb, j0, nn, nr int) {
+	dst = dst[:kcb*nr]
+	if nn < nr {
+		clear(dst)
+	}
+	if b.CS == 1 {
+		for p := 0; p < kcb; p++ {
+			o := (p0+p)*b.RS + j0
+			copy(dst[p*nr:p*nr+nn], b.Data[o:o+nn])
+		}
+		return
+	}
+	for j := 0; j < nn; j++ {
+		base := p0*b.RS + (j0+j)*b.CS
+		for p := 0; p < kcb; p++ {
+			dst[p*nr+j] = b.Data[base+p*b.RS]
+		}
+	}
+}
+
+// microGeneric is the pure-Go 4x4 micro-kernel.
+func microGeneric(kc int, a, b, c []float32, ldc int, alpha, beta float32) {
+	var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 float32
+	a = a[:kc*4]
+	b = b[:kc*4]
+	for p := 0; p < kc; p++ {
+		av := a[p*4 : p*4+4 : p*4+4]
+		bv := b[p*4 : p*4+4 : p*4+4]
+		a0, a1, a2, a3 := av[0], av[1], av[2], av[3]
+		b0, b1, b2, b3 := bv[0], bv[1], bv[2], bv[3]
+		c00 += a0 * b0
+		c01 += a0 * b1
+		c02 += a0 * b2
+		c03 += a0 * b3
+		c10 += a1 * b0
+		c11 += a1 * b1
+		c12 += a1 * b2
+		c13 += a1 * b3
+		c20 += a2 * b0
+		c21 += a2 * b1
+		c22 += a2 * b2
+		c23 += a2 * b3
+		c30 += a3 * b0
+		c31 += a3 * b1
+		c32 += a3 * b2
+		c33 += a3 * b3
+	}
+	acc := [16]float32{c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33}
+	for i := 0; i < 4; i++ {
+		row := c[i*ldc : i*ldc+4]
+		for j := range row {
+			if beta == 0 {
+				row[j] = alpha * acc[i*4+j]
+			} else {
+				row[j] = alpha*acc[i*4+j] + beta*row[j]
+			}
+		}
+	}
+}

@@ -1,0 +1,7 @@
+//go:build !noasm
+
+package ops
+
+func pickKernel() *kernel { return genericKernel }
+
+func asmKernels() []*kernel { return nil }
