@@ -16,20 +16,20 @@ const (
 // Other safetensors types: known (their files parse and Raw returns their
 // bytes) but not convertible to float32.
 const (
-	F64     DType = "F64"
-	F8E4M3  DType = "F8_E4M3"
-	F8E5M2  DType = "F8_E5M2"
-	F8E8M0  DType = "F8_E8M0"
-	C64     DType = "C64"
-	I64     DType = "I64"
-	I32     DType = "I32"
-	I16     DType = "I16"
-	I8      DType = "I8"
-	U64     DType = "U64"
-	U32     DType = "U32"
-	U16     DType = "U16"
-	U8      DType = "U8"
-	BOOL    DType = "BOOL"
+	F64    DType = "F64"
+	F8E4M3 DType = "F8_E4M3"
+	F8E5M2 DType = "F8_E5M2"
+	F8E8M0 DType = "F8_E8M0"
+	C64    DType = "C64"
+	I64    DType = "I64"
+	I32    DType = "I32"
+	I16    DType = "I16"
+	I8     DType = "I8"
+	U64    DType = "U64"
+	U32    DType = "U32"
+	U16    DType = "U16"
+	U8     DType = "U8"
+	BOOL   DType = "BOOL"
 )
 
 // dtypeSizes holds the element size in bytes of every known dtype (a constant
