@@ -384,7 +384,7 @@ func (p *parser) checkLayout(bodyLen int64) error {
 	for _, name := range p.order {
 		info := p.infos[name]
 		if info.Begin > info.End {
-			return p.errf(name, "data_offsets [%d, %d] begin after they end", info.Begin, info.End)
+			return p.errf(name, "data_offsets [%d, %d]: begin %d is after end %d", info.Begin, info.End, info.Begin, info.End)
 		}
 		if info.End > bodyLen {
 			return p.errf(name, "data_offsets [%d, %d] reach past the end of the %d-byte data section (file truncated?)", info.Begin, info.End, bodyLen)
