@@ -40,8 +40,15 @@ func decodeF32(dst []float32, src []byte) {
 // value, subnormals included, is a binary32 value; NaN stays NaN).
 // len(src) == 2*len(dst).
 func decodeF16(dst []float32, src []byte) {
+	src = src[:2*len(dst)]
 	for i := range dst {
-		dst[i] = float16.Frombits(binary.LittleEndian.Uint16(src[2*i:])).Float32()
+		h := uint32(src[2*i]) | uint32(src[2*i+1])<<8
+		if e := h & 0x7c00; e != 0 && e != 0x7c00 {
+			// normal: rebias the exponent (15 -> 127) and widen the mantissa
+			dst[i] = math.Float32frombits((h&0x8000)<<16 | ((h&0x7fff)+(127-15)<<10)<<13)
+			continue
+		}
+		dst[i] = float16.Frombits(uint16(h)).Float32() // zero, subnormal, inf, NaN
 	}
 }
 

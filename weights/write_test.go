@@ -445,3 +445,29 @@ func TestWriteAtomic(t *testing.T) {
 		assertDirHolds(t, dir, "m.safetensors")
 	})
 }
+
+// TestDecodeExhaustive decodes every 16-bit pattern of F16 and BF16 and
+// compares with the exact values computed from the format definitions.
+func TestDecodeExhaustive(t *testing.T) {
+	src := make([]byte, 2<<16)
+	for u := range 1 << 16 {
+		binary.LittleEndian.PutUint16(src[2*u:], uint16(u))
+	}
+	for _, tc := range []struct {
+		dt     DType
+		decode func([]float32, []byte)
+		exact  func(uint16) float64
+	}{{F16, decodeF16, decodeF16Exact}, {BF16, decodeBF16, decodeBF16Exact}} {
+		got := make([]float32, 1<<16)
+		tc.decode(got, src)
+		for u, v := range got {
+			want := float32(tc.exact(uint16(u) & 0x7fff))
+			if u&0x8000 != 0 {
+				want = -want
+			}
+			if !sameFloat(v, want) {
+				t.Errorf("%s %#04x decoded as %v, want %v", tc.dt, u, v, want)
+			}
+		}
+	}
+}
