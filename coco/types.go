@@ -22,10 +22,16 @@ var Skeleton = [][2]int{
 	{4, 6}, {5, 7},
 }
 
-// Sigmas are the per-keypoint OKS constants of COCO's keypoint evaluation.
+// Sigmas are the per-keypoint OKS constants of COCO's keypoint evaluation,
+// bit for bit the float64 values pycocotools (and mmpose's OKS-NMS) use:
+// np.array([.26, .25, ...]) / 10.0, each rounded after a float64 division.
+// Five of them differ by one ulp from the exactly rounded decimals (Go's
+// constant arithmetic would give 0.026, not 0.026000000000000002), which is
+// why they are spelled out.
 var Sigmas = [NumKeypoints]float64{
-	.26 / 10, .25 / 10, .25 / 10, .35 / 10, .35 / 10, .79 / 10, .79 / 10, .72 / 10, .72 / 10,
-	.62 / 10, .62 / 10, 1.07 / 10, 1.07 / 10, .87 / 10, .87 / 10, .89 / 10, .89 / 10,
+	0.026000000000000002, 0.025, 0.025, 0.034999999999999996, 0.034999999999999996,
+	0.079, 0.079, 0.072, 0.072, 0.062, 0.062,
+	0.10700000000000001, 0.10700000000000001, 0.087, 0.087, 0.089, 0.089,
 }
 
 // Dataset is a COCO annotation file (person keypoints).

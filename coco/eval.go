@@ -1,0 +1,676 @@
+package coco
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// Evaluation parameters: pycocotools' Params(iouType="keypoints").
+const (
+	// MaxDets is the number of highest-scoring results per image and
+	// category that the evaluation considers.
+	MaxDets  = 20
+	numThrs  = 10  // OKS thresholds .50:.05:.95
+	numRec   = 101 // recall thresholds 0:.01:1
+	numAreas = 3   // all, medium, large
+)
+
+// AreaRanges are the object area ranges of the keypoint evaluation, in the
+// order all, medium, large: [0, 1e5^2], [32^2, 96^2], [96^2, 1e5^2].
+var AreaRanges = [numAreas][2]float64{{0, 1e10}, {32 * 32, 96 * 96}, {96 * 96, 1e10}}
+
+// AreaLabels name AreaRanges as COCOeval prints them.
+var AreaLabels = [numAreas]string{"all", "medium", "large"}
+
+// params are the float64 tables COCOeval computes with numpy.
+type params struct {
+	iouThrs [numThrs]float64 // np.linspace(.5, .95, 10)
+	recThrs [numRec]float64  // np.linspace(0, 1, 101)
+	vars    [NumKeypoints]float64
+	iouCap  float64 // 1 - 1e-10, the upper bound of the matching threshold
+}
+
+func newParams() *params {
+	p := &params{}
+	copy(p.iouThrs[:], linspace(.5, .95, numThrs))
+	copy(p.recThrs[:], linspace(0, 1, numRec))
+	for k, s := range Sigmas {
+		s2 := s * 2
+		p.vars[k] = s2 * s2 // (sigmas * 2)**2
+	}
+	one, tiny := 1.0, 1e-10
+	p.iouCap = one - tiny
+	return p
+}
+
+// EvalResult is the outcome of Evaluate.
+type EvalResult struct {
+	// Stats are COCOeval's 10 keypoint summary numbers in its order: AP,
+	// AP50, AP75, AP medium, AP large, AR, AR50, AR75, AR medium, AR large
+	// (AP and AR averaged over OKS thresholds .50:.05:.95 unless named;
+	// maxDets 20). -1 marks a number without ground truth to measure it.
+	Stats [10]float64
+
+	// KeypointAP and KeypointAR are per-keypoint AP and AR (OKS .50:.05:.95,
+	// area all, maxDets 20), -1 where no ground truth person has that
+	// keypoint labelled. For keypoint k they are exactly what COCOeval
+	// reports (Stats[0] and Stats[5]) on the data reduced to keypoint k:
+	// every person keeps only keypoint k, with its sigma, so the similarity
+	// of a result and a ground truth person is that keypoint's OKS term
+	// exp(-d^2 / (2 s^2 k^2)) (d measured to the ground truth point if it
+	// is labelled, else to the box expanded as COCOeval does for people
+	// without labelled keypoints), and a person whose keypoint k is
+	// unlabelled (v = 0) is ignored, as COCOeval ignores people with
+	// num_keypoints 0. Crowd regions are ignored as usual; the scores, the
+	// maxDets cut and the matching rules are unchanged.
+	KeypointAP [NumKeypoints]float64
+	KeypointAR [NumKeypoints]float64
+
+	// Images and Categories are the numbers of images and categories of the
+	// ground truth, which are all evaluated.
+	Images, Categories int
+	// GroundTruth counts the annotations and IgnoredGroundTruth those of
+	// them that COCOeval ignores (crowd regions, or num_keypoints 0).
+	GroundTruth, IgnoredGroundTruth int
+	// Results counts the results given and EvaluatedResults those left
+	// after keeping the MaxDets best per image and category.
+	Results, EvaluatedResults int
+}
+
+// summaryLine formats one of COCOeval's summary lines.
+func summaryLine(ap bool, iou, area string, v float64) string {
+	title, typ := "Average Recall", "(AR)"
+	if ap {
+		title, typ = "Average Precision", "(AP)"
+	}
+	return fmt.Sprintf(" %-18s %s @[ IoU=%-9s | area=%6s | maxDets=%3d ] = %0.3f", title, typ, iou, area, MaxDets, v)
+}
+
+// Summary returns the 10 lines that COCOeval's summarize() prints for
+// keypoints, byte for byte, each ending in a newline.
+func (r *EvalResult) Summary() string {
+	p := newParams()
+	all := fmt.Sprintf("%0.2f:%0.2f", p.iouThrs[0], p.iouThrs[numThrs-1])
+	rows := [10]struct {
+		iou  string
+		area int
+	}{{all, 0}, {"0.50", 0}, {"0.75", 0}, {all, 1}, {all, 2}}
+	for i := 5; i < 10; i++ {
+		rows[i] = rows[i-5]
+	}
+	var b strings.Builder
+	for i, row := range rows {
+		b.WriteString(summaryLine(i < 5, row.iou, AreaLabels[row.area], r.Stats[i]))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// Detection status of one evaluated result at one threshold.
+const (
+	stIgnored uint8 = iota // matched to an ignored ground truth, or unmatched outside the area range
+	stTP
+	stFP
+)
+
+// Similarity variants evaluated per image: the three area ranges with the
+// full OKS, then the 17 single-keypoint similarities (area all).
+const (
+	numVariants = numAreas + NumKeypoints
+	variantKpt  = numAreas
+)
+
+// evaluator holds the per-image grouping and the outputs of Evaluate.
+type evaluator struct {
+	p      *params
+	gt     *Dataset
+	dt     []Result
+	nImg   int
+	nCat   int
+	nUnits int // units are (category, image) pairs, u = k*nImg + i
+
+	gtOff, gtIdx []int32 // annotations of unit u: gtIdx[gtOff[u]:gtOff[u+1]], file order
+	dtOff, dtIdx []int32 // results of unit u: dtIdx[dtOff[u]:dtOff[u+1]], file order
+
+	// Evaluated results: unit u has min(MaxDets, its results) positions
+	// posOff[u]..posOff[u+1], highest score first. A category's positions
+	// are contiguous; rank maps a position to its place in the category's
+	// global score order (the order accumulate() walks).
+	posOff []int32
+	posRes []int32 // result index at each position
+	rank   []int32
+	catPos []int32 // positions of category k: catPos[k]..catPos[k+1]
+
+	status [numVariants][numThrs][]uint8 // by rank
+	npig   [numVariants][]int32          // non-ignored ground truth per unit
+}
+
+// Evaluate scores keypoint results against ground truth exactly as
+// pycocotools' COCOeval(iouType="keypoints") with default parameters: every
+// image and category of gt, OKS with the COCO sigmas, maxDets 20, OKS
+// thresholds .50:.05:.95, area ranges all/medium/large, 101 recall
+// thresholds, with the same float64 arithmetic in the same order, so that
+// Stats match pycocotools' to the last bit (up to the last-bit accuracy of
+// exp, 1e-16 relative on an OKS value). It also computes per-keypoint AP
+// and AR (see EvalResult).
+//
+// Where pycocotools would silently ignore or misread input, Evaluate
+// returns an error instead: a gt that fails Validate, results that fail
+// ValidateResults, results for an image or category the ground truth does
+// not have. An empty result list is allowed (AP and AR are 0 wherever there
+// is ground truth). Images are evaluated in parallel; the result does not
+// depend on the number of threads.
+func Evaluate(gt *Dataset, dt []Result) (*EvalResult, error) {
+	if err := gt.Validate(); err != nil {
+		return nil, fmt.Errorf("coco: evaluate: ground truth: %w", err)
+	}
+	if err := ValidateResults(dt); err != nil {
+		return nil, fmt.Errorf("coco: evaluate: %w", err)
+	}
+	e := &evaluator{p: newParams(), gt: gt, dt: dt}
+	if err := e.group(); err != nil {
+		return nil, fmt.Errorf("coco: evaluate: %w", err)
+	}
+	e.order()
+	e.evaluateImages()
+	return e.accumulate(), nil
+}
+
+// group sorts annotations and results into (category, image) units.
+func (e *evaluator) group() error {
+	imgIDs := make([]int64, len(e.gt.Images))
+	for i, im := range e.gt.Images {
+		imgIDs[i] = im.ID
+	}
+	slices.Sort(imgIDs) // ids are unique (Validate)
+	catIDs := make([]int, len(e.gt.Categories))
+	for i, c := range e.gt.Categories {
+		catIDs[i] = c.ID
+	}
+	slices.Sort(catIDs)
+	e.nImg, e.nCat = len(imgIDs), len(catIDs)
+	e.nUnits = e.nImg * e.nCat
+	imgIdx := make(map[int64]int32, len(imgIDs))
+	for i, id := range imgIDs {
+		imgIdx[id] = int32(i)
+	}
+	catIdx := make(map[int]int32, len(catIDs))
+	for k, id := range catIDs {
+		catIdx[id] = int32(k)
+	}
+	unit := func(img int64, cat int) (int32, bool) {
+		i, ok1 := imgIdx[img]
+		k, ok2 := catIdx[cat]
+		return k*int32(e.nImg) + i, ok1 && ok2
+	}
+	gtUnit := make([]int32, len(e.gt.Annotations))
+	for j := range e.gt.Annotations {
+		a := &e.gt.Annotations[j]
+		gtUnit[j], _ = unit(a.ImageID, a.CategoryID) // Validate checked both
+	}
+	dtUnit := make([]int32, len(e.dt))
+	for j := range e.dt {
+		r := &e.dt[j]
+		u, ok := unit(r.ImageID, r.CategoryID)
+		if !ok {
+			if _, isImg := imgIdx[r.ImageID]; !isImg {
+				return fmt.Errorf("results[%d]: image_id %d is not an image of the ground truth", j, r.ImageID)
+			}
+			return fmt.Errorf("results[%d] (image_id %d): category_id %d is not a category of the ground truth", j, r.ImageID, r.CategoryID)
+		}
+		dtUnit[j] = u
+	}
+	e.gtOff, e.gtIdx = bucket(gtUnit, e.nUnits)
+	e.dtOff, e.dtIdx = bucket(dtUnit, e.nUnits)
+	return nil
+}
+
+// bucket is a stable counting sort of item indices by unit.
+func bucket(unitOf []int32, nUnits int) (off, idx []int32) {
+	off = make([]int32, nUnits+1)
+	for _, u := range unitOf {
+		off[u+1]++
+	}
+	for u := 0; u < nUnits; u++ {
+		off[u+1] += off[u]
+	}
+	next := slices.Clone(off[:nUnits])
+	idx = make([]int32, len(unitOf))
+	for j, u := range unitOf {
+		idx[next[u]] = int32(j)
+		next[u]++
+	}
+	return off, idx
+}
+
+// byScore orders result indices by descending score; ties keep their order
+// only under a stable sort (np.argsort(-scores, kind='mergesort')).
+func (e *evaluator) byScore(a, b int32) int {
+	return cmp.Compare(e.dt[b].Score, e.dt[a].Score)
+}
+
+// order picks each unit's evaluated results (stable sort by descending
+// score, first MaxDets) and ranks them within their category as
+// accumulate() orders them: a stable sort by descending score of the
+// units' lists concatenated in image order.
+func (e *evaluator) order() {
+	e.posOff = make([]int32, e.nUnits+1)
+	for u := 0; u < e.nUnits; u++ {
+		e.posOff[u+1] = e.posOff[u] + min(e.dtOff[u+1]-e.dtOff[u], MaxDets)
+	}
+	nPos := int(e.posOff[e.nUnits])
+	e.posRes = make([]int32, nPos)
+	for u := 0; u < e.nUnits; u++ {
+		all := slices.Clone(e.dtIdx[e.dtOff[u]:e.dtOff[u+1]])
+		slices.SortStableFunc(all, e.byScore)
+		copy(e.posRes[e.posOff[u]:e.posOff[u+1]], all)
+	}
+	e.catPos = make([]int32, e.nCat+1)
+	for k := 0; k <= e.nCat; k++ {
+		e.catPos[k] = e.posOff[k*e.nImg]
+	}
+	e.rank = make([]int32, nPos)
+	perm := make([]int32, nPos)
+	for j := range perm {
+		perm[j] = int32(j)
+	}
+	for k := 0; k < e.nCat; k++ {
+		seg := perm[e.catPos[k]:e.catPos[k+1]]
+		// Ties broken by position make the unstable sort equal the stable one.
+		slices.SortFunc(seg, func(a, b int32) int {
+			if c := e.byScore(e.posRes[a], e.posRes[b]); c != 0 {
+				return c
+			}
+			return cmp.Compare(a, b)
+		})
+		for j, pos := range seg {
+			e.rank[pos] = e.catPos[k] + int32(j)
+		}
+	}
+	for v := range e.status {
+		for t := range e.status[v] {
+			e.status[v][t] = make([]uint8, nPos)
+		}
+		e.npig[v] = make([]int32, e.nUnits)
+	}
+}
+
+// parallel runs work(w, i) for i in [0, n) on GOMAXPROCS workers; each
+// worker w gets its own index for scratch space. Items are independent, so
+// the outcome does not depend on the scheduling.
+func parallel(n, chunk int, work func(w, i int)) int {
+	workers := max(1, min(runtime.GOMAXPROCS(0), (n+chunk-1)/chunk))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				start := int(next.Add(int64(chunk))) - chunk
+				if start >= n {
+					return
+				}
+				for i := start; i < min(start+chunk, n); i++ {
+					work(w, i)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return workers
+}
+
+// imageScratch is one worker's memory for evaluating units.
+type imageScratch struct {
+	ks      []float64 // [k][d][g] single-keypoint similarities
+	oks     []float64 // [d][g]
+	terms   [NumKeypoints]float64
+	gts     []gtInfo
+	outside []bool // per evaluated result: area outside the range
+	dtArea  []float64
+	ign     []bool
+	order   []int
+	matched []bool
+}
+
+// gtInfo is what the OKS needs of one ground truth annotation.
+type gtInfo struct {
+	a              *Annotation
+	visible        int // keypoints with v > 0
+	x0, x1, y0, y1 float64
+	areaEps        float64 // area + np.spacing(1)
+}
+
+// evaluateImages runs computeOks and evaluateImg on every unit.
+func (e *evaluator) evaluateImages() {
+	scratch := make([]imageScratch, runtime.GOMAXPROCS(0))
+	parallel(e.nUnits, 64, func(w, u int) { e.evaluateUnit(&scratch[w], u) })
+}
+
+// computeOKS fills s.oks [D][G] (results by descending score, ground truth
+// in file order) and s.ks [k][D][G] as pycocotools' computeOks, for the
+// given results and annotations. s.gts must hold the annotations.
+func (e *evaluator) computeOKS(s *imageScratch, res []int32) {
+	D, G := len(res), len(s.gts)
+	s.oks = grow(s.oks, D*G)
+	s.ks = grow(s.ks, NumKeypoints*D*G)
+	vars := &e.p.vars
+	for gi := range s.gts {
+		g := &s.gts[gi]
+		gk := g.a.Keypoints
+		for d, ri := range res {
+			dk := e.dt[ri].Keypoints
+			n := 0
+			for k := 0; k < NumKeypoints; k++ {
+				xd, yd := dk[3*k], dk[3*k+1]
+				var dx, dy float64
+				if gk[3*k+2] > 0 {
+					dx, dy = xd-gk[3*k], yd-gk[3*k+1]
+				} else { // distance to the box expanded by 2x
+					dx = max(0, g.x0-xd) + max(0, xd-g.x1)
+					dy = max(0, g.y0-yd) + max(0, yd-g.y1)
+				}
+				ek := (float64(dx*dx) + float64(dy*dy)) / vars[k] / g.areaEps / 2
+				ks := math.Exp(-ek)
+				s.ks[(k*D+d)*G+gi] = ks
+				if g.visible == 0 || gk[3*k+2] > 0 {
+					s.terms[n] = ks
+					n++
+				}
+			}
+			s.oks[d*G+gi] = pairwiseSum(s.terms[:n]) / float64(n)
+		}
+	}
+}
+
+// grow returns a slice of length n, reusing buf's memory when it can.
+func grow[T any](buf []T, n int) []T {
+	if cap(buf) < n {
+		return make([]T, n)
+	}
+	return buf[:n]
+}
+
+// evaluateUnit evaluates one (category, image) unit for every variant.
+func (e *evaluator) evaluateUnit(s *imageScratch, u int) {
+	gtIdx := e.gtIdx[e.gtOff[u]:e.gtOff[u+1]]
+	pos0, pos1 := e.posOff[u], e.posOff[u+1]
+	res := e.posRes[pos0:pos1]
+	G, D := len(gtIdx), len(res)
+	if G == 0 && D == 0 {
+		return
+	}
+	s.gts = s.gts[:0]
+	for _, j := range gtIdx {
+		a := &e.gt.Annotations[j]
+		bb := a.BBox
+		g := gtInfo{a: a, areaEps: a.Area + eps,
+			x0: bb[0] - bb[2], x1: bb[0] + float64(bb[2]*2),
+			y0: bb[1] - bb[3], y1: bb[1] + float64(bb[3]*2)}
+		for k := 0; k < NumKeypoints; k++ {
+			if a.Keypoints[3*k+2] > 0 {
+				g.visible++
+			}
+		}
+		s.gts = append(s.gts, g)
+	}
+	if G > 0 && D > 0 {
+		e.computeOKS(s, res)
+	}
+	s.dtArea = grow(s.dtArea, D)
+	for d, ri := range res {
+		kp := e.dt[ri].Keypoints
+		x0, x1, y0, y1 := kp[0], kp[0], kp[1], kp[1]
+		for k := 1; k < NumKeypoints; k++ {
+			x0, x1 = min(x0, kp[3*k]), max(x1, kp[3*k])
+			y0, y1 = min(y0, kp[3*k+1]), max(y1, kp[3*k+1])
+		}
+		s.dtArea[d] = (x1 - x0) * (y1 - y0) // loadRes
+	}
+	s.ign = grow(s.ign, G)
+	s.outside = grow(s.outside, D)
+	rank := e.rank[pos0:pos1]
+	for v := 0; v < numVariants; v++ {
+		sim := s.oks
+		if v < variantKpt {
+			rng := AreaRanges[v]
+			for gi, g := range s.gts {
+				s.ign[gi] = g.a.IsCrowd != 0 || g.a.NumKeypoints == 0 || g.a.Area < rng[0] || g.a.Area > rng[1]
+			}
+			for d, a := range s.dtArea[:D] {
+				s.outside[d] = a < rng[0] || a > rng[1]
+			}
+		} else {
+			k := v - variantKpt
+			for gi, g := range s.gts {
+				s.ign[gi] = g.a.IsCrowd != 0 || g.a.Keypoints[3*k+2] == 0
+			}
+			// A single point has area 0, inside the range "all".
+			clear(s.outside[:D])
+			if G > 0 && D > 0 {
+				sim = s.ks[k*D*G : (k+1)*D*G]
+			}
+		}
+		n := int32(0)
+		for _, ig := range s.ign[:G] {
+			if !ig {
+				n++
+			}
+		}
+		e.npig[v][u] = n
+		e.match(s, sim, D, G, rank, &e.status[v])
+	}
+}
+
+// match is evaluateImg's greedy matching for one unit and one variant at
+// every threshold, writing each result's status at its rank.
+func (e *evaluator) match(s *imageScratch, sim []float64, D, G int, rank []int32, out *[numThrs][]uint8) {
+	// Ground truth by ignore flag, ignored last (stable).
+	s.order = s.order[:0]
+	for pass := 0; pass < 2; pass++ {
+		for gi := 0; gi < G; gi++ {
+			if s.ign[gi] == (pass == 1) {
+				s.order = append(s.order, gi)
+			}
+		}
+	}
+	s.matched = grow(s.matched, G)
+	for t, thr := range e.p.iouThrs {
+		clear(s.matched)
+		st := out[t]
+		for d := 0; d < D; d++ {
+			iou := min(thr, e.p.iouCap)
+			m := -1
+			var row []float64
+			if G > 0 {
+				row = sim[d*G : (d+1)*G]
+			}
+			for oi, gi := range s.order {
+				// A matched ground truth is taken unless it is a crowd.
+				if s.matched[oi] && s.gts[gi].a.IsCrowd == 0 {
+					continue
+				}
+				// Matched to a regular one, the ignored ones cannot replace it.
+				if m > -1 && !s.ign[s.order[m]] && s.ign[gi] {
+					break
+				}
+				if row[gi] < iou {
+					continue
+				}
+				iou, m = row[gi], oi
+			}
+			var status uint8
+			if m == -1 {
+				status = stFP
+				if s.outside[d] {
+					status = stIgnored
+				}
+			} else {
+				s.matched[m] = true
+				g := s.order[m]
+				dtIg := s.ign[g]
+				switch {
+				case s.gts[g].a.ID != 0 && dtIg:
+					status = stIgnored
+				case s.gts[g].a.ID != 0:
+					status = stTP
+				case dtIg || s.outside[d]:
+					// pycocotools records the match as the gt's id, so a
+					// match to id 0 looks unmatched.
+					status = stIgnored
+				default:
+					status = stFP
+				}
+			}
+			st[rank[d]] = status
+		}
+	}
+}
+
+// accumulate computes precision and recall per threshold, category and
+// variant as COCOeval.accumulate does, and the summary numbers.
+func (e *evaluator) accumulate() *EvalResult {
+	T, R, K := numThrs, numRec, e.nCat
+	prec := make([]float64, numVariants*T*R*K) // [v][t][r][k]
+	rec := make([]float64, numVariants*T*K)    // [v][t][k]
+	for i := range prec {
+		prec[i] = -1
+	}
+	for i := range rec {
+		rec[i] = -1
+	}
+	npig := make([]int, numVariants*K)
+	for v := 0; v < numVariants; v++ {
+		for k := 0; k < K; k++ {
+			for u := k * e.nImg; u < (k+1)*e.nImg; u++ {
+				npig[v*K+k] += int(e.npig[v][u])
+			}
+		}
+	}
+	type scratch struct {
+		tp []float64
+		pr []float64
+	}
+	work := make([]scratch, runtime.GOMAXPROCS(0))
+	parallel(numVariants*T*K, 1, func(w, i int) {
+		v, t, k := i/(T*K), i/K%T, i%K
+		np := npig[v*K+k]
+		if np == 0 {
+			return
+		}
+		st := e.status[v][t][e.catPos[k]:e.catPos[k+1]]
+		nd := len(st)
+		s := &work[w]
+		s.tp, s.pr = grow(s.tp, nd), grow(s.pr, nd)
+		tp, fp := 0.0, 0.0
+		npf := float64(np)
+		for j, x := range st {
+			switch x {
+			case stTP:
+				tp++
+			case stFP:
+				fp++
+			}
+			s.tp[j] = tp
+			s.pr[j] = tp / (fp + tp + eps)
+		}
+		if nd > 0 {
+			rec[(v*T+t)*K+k] = s.tp[nd-1] / npf
+		} else {
+			rec[(v*T+t)*K+k] = 0
+		}
+		pr := s.pr[:nd]
+		for j := nd - 1; j > 0; j-- {
+			if pr[j] > pr[j-1] {
+				pr[j-1] = pr[j]
+			}
+		}
+		// q[r] = pr[searchsorted(rc, recThrs[r], 'left')], 0 past the end.
+		j := 0
+		for r, thr := range e.p.recThrs {
+			for j < nd && s.tp[j]/npf < thr {
+				j++
+			}
+			q := 0.0
+			if j < nd {
+				q = pr[j]
+			}
+			prec[((v*T+t)*R+r)*K+k] = q
+		}
+	})
+
+	res := &EvalResult{
+		Images: e.nImg, Categories: e.nCat,
+		GroundTruth: len(e.gt.Annotations), Results: len(e.dt),
+		EvaluatedResults: len(e.posRes),
+	}
+	for i := range e.gt.Annotations {
+		if a := &e.gt.Annotations[i]; a.IsCrowd != 0 || a.NumKeypoints == 0 {
+			res.IgnoredGroundTruth++
+		}
+	}
+	// The mean over the entries > -1, in numpy's order ([t][r][k] for
+	// precision, [t][k] for recall); t < 0 takes every threshold.
+	var vals []float64
+	meanP := func(v, t int) float64 {
+		vals = vals[:0]
+		for tt := 0; tt < T; tt++ {
+			if t >= 0 && tt != t {
+				continue
+			}
+			for _, x := range prec[(v*T+tt)*R*K : (v*T+tt+1)*R*K] {
+				if x > -1 {
+					vals = append(vals, x)
+				}
+			}
+		}
+		if len(vals) == 0 {
+			return -1
+		}
+		return npMean(vals)
+	}
+	meanR := func(v, t int) float64 {
+		vals = vals[:0]
+		for tt := 0; tt < T; tt++ {
+			if t >= 0 && tt != t {
+				continue
+			}
+			for _, x := range rec[(v*T+tt)*K : (v*T+tt+1)*K] {
+				if x > -1 {
+					vals = append(vals, x)
+				}
+			}
+		}
+		if len(vals) == 0 {
+			return -1
+		}
+		return npMean(vals)
+	}
+	// summarize() picks thresholds by equality with .5 and .75; a missing
+	// one would give an empty selection, hence -1.
+	thrIndex := func(x float64) int {
+		for t, thr := range e.p.iouThrs {
+			if thr == x {
+				return t
+			}
+		}
+		return T
+	}
+	t50, t75 := thrIndex(.5), thrIndex(.75)
+	res.Stats = [10]float64{
+		meanP(0, -1), meanP(0, t50), meanP(0, t75), meanP(1, -1), meanP(2, -1),
+		meanR(0, -1), meanR(0, t50), meanR(0, t75), meanR(1, -1), meanR(2, -1),
+	}
+	for k := 0; k < NumKeypoints; k++ {
+		res.KeypointAP[k] = meanP(variantKpt+k, -1)
+		res.KeypointAR[k] = meanR(variantKpt+k, -1)
+	}
+	return res
+}
