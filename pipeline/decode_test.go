@@ -18,7 +18,7 @@ func TestDecodeGoldens(t *testing.T) {
 		filepath.Join(sharedDecodeDir, "decode.safetensors"),
 		filepath.Join(ownDir, "decode.safetensors"),
 	} {
-		t.Run(filepath.Base(filepath.Dir(path)), func(t *testing.T) {
+		t.Run(goldenName(path), func(t *testing.T) {
 			g := loadTensors(t, path, "heatmaps", "center", "scale_px", "maxvals", "preds_dark_udp", "preds_default")
 			hs := g["heatmaps"].shape
 			if len(hs) != 4 {

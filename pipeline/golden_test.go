@@ -4,6 +4,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ladderpose/ladderpose/weights"
@@ -49,6 +50,14 @@ func wantShape(t testing.TB, name string, got tensor, shape ...int) {
 	if !slices.Equal(got.shape, shape) {
 		t.Fatalf("golden %s has shape %v, want %v", name, got.shape, shape)
 	}
+}
+
+// goldenName names a golden file for subtests: "shared/..." or "own/...".
+func goldenName(path string) string {
+	if strings.HasPrefix(path, sharedDecodeDir) {
+		return "shared/" + filepath.Base(path)
+	}
+	return "own/" + filepath.Base(path)
 }
 
 // relDiff is |a-b| / max(|b|, floor).

@@ -22,21 +22,22 @@ type Pose struct {
 	Score     float64 // the person score after rescoring
 }
 
-// Rescore is mmpose's person score: boxScore times the mean of the keypoint
-// scores above threshold (summed in keypoint order), or 0 if no keypoint
-// score is above it.
+// Rescore is mmpose's person score: the mean of the keypoint scores above
+// threshold times boxScore, or 0 if no keypoint score is above it. The mean
+// is numpy's (pairwise summation), as the shared goldens compute it;
+// mmpose's own loop adds in keypoint order, which can differ in the last
+// bit.
 func Rescore(kps []Keypoint, boxScore, threshold float64) float64 {
-	sum := 0.0
-	n := 0
+	var buf [32]float64
+	above := buf[:0]
 	for _, k := range kps {
 		if k.Score > threshold {
-			sum += k.Score
-			n++
+			above = append(above, k.Score)
 		}
 	}
 	mean := 0.0
-	if n != 0 {
-		mean = sum / float64(n)
+	if len(above) != 0 {
+		mean = pairwiseSum(above) / float64(len(above))
 	}
 	return mean * boxScore
 }
