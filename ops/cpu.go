@@ -33,15 +33,15 @@ func init() {
 	}
 	switch runtime.GOARCH {
 	case "amd64":
-		// cpuid checks OSXSAVE/XCR0 for AVX and AVX-512 state itself.
-		useAVX2 = cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX2, cpuid.FMA3)
-		useAVX512 = !noavx512 && useAVX2 && cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512DQ, cpuid.AVX512BW, cpuid.AVX512VL)
+		useAVX2 = haveAVX2()
+		useAVX512 = !noavx512 && haveAVX512()
 	case "arm64":
 		useNEON = true
 	}
 	useAVX2 = useAVX2 && haveAsm
 	useAVX512 = useAVX512 && haveAsm
 	useNEON = useNEON && haveAsm
+	activeKernel = pickKernel()
 	switch {
 	case useAVX512:
 		kernPath = PathAVX512
@@ -58,3 +58,15 @@ func Path() string { return kernPath }
 
 // CPUName returns the processor's brand string, for reports.
 func CPUName() string { return cpuid.CPU.BrandName }
+
+// haveAVX2 reports whether the CPU (and OS) support AVX2 and FMA3; cpuid
+// checks OSXSAVE/XCR0 for the AVX state itself.
+func haveAVX2() bool {
+	return runtime.GOARCH == "amd64" && cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX2, cpuid.FMA3)
+}
+
+// haveAVX512 reports whether the CPU supports AVX512F, DQ, BW and VL and the
+// OS saves the Z registers (cpuid checks XCR0 for the opmask and ZMM state).
+func haveAVX512() bool {
+	return haveAVX2() && cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512DQ, cpuid.AVX512BW, cpuid.AVX512VL)
+}

@@ -8,12 +8,14 @@ import (
 //
 //	for jc over N in steps of NC:            B block (KC x NC) lives in L3
 //	  for pc over K in steps of KC:          pack B[pc:pc+KC, jc:jc+NC] (unless pre-packed)
-//	    for ic over M in steps of MC:        pack A[ic:ic+MC, pc:pc+KC] (unless pre-packed), lives in L2
+//	    for ic over M in steps of MC:        A[ic:ic+MC, pc:pc+KC] lives in L2
 //	      for jr over the block's NR panels: B micro-panel (KC x NR) lives in L1
 //	        for ir over the block's MR panels:
 //	          micro-kernel: C[ir:ir+MR, jr:jr+NR] (+)= alpha * Apanel * Bpanel
 //
-// Work is split between workers by whole MR x NR tiles of C (a range of row
+// The micro-kernels read A through its strides, so A is only packed for a
+// ragged last row panel (or once, by PackA, for weights). Work is split
+// between workers by whole MR x NR tiles of C (a range of row
 // panels or of column panels), and every tile sums its K blocks in the same
 // order, so results do not depend on the number of workers.
 
@@ -22,14 +24,20 @@ type kernel struct {
 	name       string
 	mr, nr     int // micro-tile
 	kc, mc, nc int // cache blocks; mc is a multiple of mr, nc of nr
-	// micro computes the full mr x nr tile acc = sum_p a[p*mr+i] * b[p*nr+j]
-	// over p < kc, then c[i*ldc+j] = alpha*acc + beta*c[i*ldc+j]; with
-	// beta == 0, c is not read.
-	micro func(kc int, a, b, c []float32, ldc int, alpha, beta float32)
+	// micro computes the full mr x nr tile
+	// acc = sum_p a[i*ars+p*aks] * b[p*nr+j] over p < kc, then
+	// c[i*ldc+j] = alpha*acc + beta*c[i*ldc+j]; with beta == 0, c is not
+	// read. A packed A panel has ars=1, aks=mr; an unpacked A is read in
+	// place through its strides.
+	micro func(kc int, a []float32, ars, aks int, b, c []float32, ldc int, alpha, beta float32)
+	// packedA is set when micro reads A only as packed panels (ars=1,
+	// aks=mr); the driver then packs each MC x KC block of A once.
+	packedA bool
 }
 
-// activeKernel is the micro-kernel of the path chosen at init (dispatch table).
-var activeKernel = pickKernel()
+// activeKernel is the micro-kernel of the path chosen at init (part of the
+// dispatch table, set by cpu.go's init after the CPU flags).
+var activeKernel = genericKernel
 
 // genericKernel is the pure-Go micro-kernel, always available.
 var genericKernel = &kernel{name: PathGeneric, mr: 4, nr: 4, kc: 256, mc: 128, nc: 1024, micro: microGeneric}
@@ -128,10 +136,7 @@ func gemmTile(kn *kernel, tk gemmTask, m, n, k int, alpha float32, a Mat, pa *Pa
 			} else {
 				sc.b = grow(sc.b, (jcEnd-jc)*kcb*nr)
 				bblk = sc.b
-				for jp := jc; jp < jcEnd; jp++ {
-					o := (jp - jc) * kcb * nr
-					packB(bblk[o:o+kcb*nr], b, pc, kcb, jp*nr, min(nr, n-jp*nr), nr)
-				}
+				packBBlock(bblk, b, pc, kcb, jc, jcEnd, n, nr)
 			}
 			cbeta := beta
 			if pc > 0 {
@@ -140,10 +145,13 @@ func gemmTile(kn *kernel, tk gemmTask, m, n, k int, alpha float32, a Mat, pa *Pa
 			last := pc+kn.kc >= k
 			for ic := tk.ip0; ic < tk.ip1; ic += mcp {
 				icEnd := min(ic+mcp, tk.ip1)
+				// A block: pre-packed, packed now (kernels that need it),
+				// or read in place panel by panel.
 				var ablk []float32
-				if pa != nil {
+				switch {
+				case pa != nil:
 					ablk = pa.data[pc*mp*mr+ic*kcb*mr : pc*mp*mr+icEnd*kcb*mr]
-				} else {
+				case kn.packedA:
 					sc.a = grow(sc.a, (icEnd-ic)*kcb*mr)
 					ablk = sc.a
 					for ip := ic; ip < icEnd; ip++ {
@@ -156,14 +164,27 @@ func gemmTile(kn *kernel, tk gemmTask, m, n, k int, alpha float32, a Mat, pa *Pa
 					j0 := jp * nr
 					nn := min(nr, n-j0)
 					for ip := ic; ip < icEnd; ip++ {
-						ap := ablk[(ip-ic)*kcb*mr : (ip-ic+1)*kcb*mr]
 						i0 := ip * mr
 						mm := min(mr, m-i0)
+						var ap []float32
+						ars, aks := 1, mr
+						switch {
+						case ablk != nil:
+							ap = ablk[(ip-ic)*kcb*mr : (ip-ic+1)*kcb*mr]
+						case mm == mr:
+							o := i0*a.RS + pc*a.CS
+							ap = a.Data[o : o+(mr-1)*a.RS+(kcb-1)*a.CS+1]
+							ars, aks = a.RS, a.CS
+						default: // ragged last panel: pack it with zero rows
+							sc.a = grow(sc.a, kcb*mr)
+							ap = sc.a
+							packA(ap, a, i0, mm, pc, kcb, mr)
+						}
 						off := i0*c.RS + j0*c.CS
 						if mm == mr && nn == nr && c.CS == 1 {
-							kn.micro(kcb, ap, bp, c.Data[off:off+(mr-1)*c.RS+nr], c.RS, alpha, cbeta)
+							kn.micro(kcb, ap, ars, aks, bp, c.Data[off:off+(mr-1)*c.RS+nr], c.RS, alpha, cbeta)
 						} else {
-							kn.micro(kcb, ap, bp, tile[:mr*nr], nr, alpha, 0)
+							kn.micro(kcb, ap, ars, aks, bp, tile[:mr*nr], nr, alpha, 0)
 							mergeTile(tile[:], nr, c, off, mm, nn, cbeta)
 						}
 						if last {
@@ -303,6 +324,30 @@ func packA(dst []float32, a Mat, i0, mm, p0, kcb, mr int) {
 	}
 }
 
+// packBBlock packs rows pc..pc+kcb-1 of b, column panels jp0..jp1-1, into
+// consecutive kcb x nr panels. For a row-major B it walks groups of rows
+// across all panels, so that reads stream along B's rows (8 streams) and
+// each panel receives a contiguous run of 8 rows, instead of walking one
+// 64-byte piece per row down a column (one cache line and often one TLB page
+// per row).
+func packBBlock(dst []float32, b Mat, pc, kcb, jp0, jp1, n, nr int) {
+	if b.CS != 1 {
+		for jp := jp0; jp < jp1; jp++ {
+			o := (jp - jp0) * kcb * nr
+			packB(dst[o:o+kcb*nr], b, pc, kcb, jp*nr, min(nr, n-jp*nr), nr)
+		}
+		return
+	}
+	const group = 8
+	for p0 := 0; p0 < kcb; p0 += group {
+		g := min(group, kcb-p0)
+		for jp := jp0; jp < jp1; jp++ {
+			o := (jp-jp0)*kcb*nr + p0*nr
+			packB(dst[o:o+g*nr], b, pc+p0, g, jp*nr, min(nr, n-jp*nr), nr)
+		}
+	}
+}
+
 // packB copies rows p0..p0+kcb-1, columns j0..j0+nn-1 of b into dst as kcb
 // rows of nr values, zero-padding columns nn..nr-1.
 func packB(dst []float32, b Mat, p0, kcb, j0, nn, nr int) {
@@ -311,9 +356,22 @@ func packB(dst []float32, b Mat, p0, kcb, j0, nn, nr int) {
 		clear(dst)
 	}
 	if b.CS == 1 {
-		for p := 0; p < kcb; p++ {
-			o := (p0+p)*b.RS + j0
-			copy(dst[p*nr:p*nr+nn], b.Data[o:o+nn])
+		o := p0*b.RS + j0
+		switch {
+		case nn == 16 && nr == 16:
+			// Fixed-size array copies compile to vector moves, without
+			// a memmove call per row.
+			for p := 0; p < kcb; p, o = p+1, o+b.RS {
+				*(*[16]float32)(dst[p*16:]) = *(*[16]float32)(b.Data[o:])
+			}
+		case nn == 32 && nr == 32:
+			for p := 0; p < kcb; p, o = p+1, o+b.RS {
+				*(*[32]float32)(dst[p*32:]) = *(*[32]float32)(b.Data[o:])
+			}
+		default:
+			for p := 0; p < kcb; p, o = p+1, o+b.RS {
+				copy(dst[p*nr:p*nr+nn], b.Data[o:o+nn])
+			}
 		}
 		return
 	}
@@ -326,14 +384,14 @@ func packB(dst []float32, b Mat, p0, kcb, j0, nn, nr int) {
 }
 
 // microGeneric is the pure-Go 4x4 micro-kernel.
-func microGeneric(kc int, a, b, c []float32, ldc int, alpha, beta float32) {
+func microGeneric(kc int, a []float32, ars, aks int, b, c []float32, ldc int, alpha, beta float32) {
 	var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 float32
-	a = a[:kc*4]
+	_ = a[3*ars+(kc-1)*aks]
 	b = b[:kc*4]
 	for p := 0; p < kc; p++ {
-		av := a[p*4 : p*4+4 : p*4+4]
 		bv := b[p*4 : p*4+4 : p*4+4]
-		a0, a1, a2, a3 := av[0], av[1], av[2], av[3]
+		o := p * aks
+		a0, a1, a2, a3 := a[o], a[o+ars], a[o+2*ars], a[o+3*ars]
 		b0, b1, b2, b3 := bv[0], bv[1], bv[2], bv[3]
 		c00 += a0 * b0
 		c01 += a0 * b1

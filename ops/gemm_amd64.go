@@ -1,0 +1,64 @@
+//go:build !noasm
+
+package ops
+
+// sgemm6x16AVX2 is the AVX2/FMA micro-kernel (MR=6, NR=16). In plain Go:
+//
+//	for i := 0; i < 6; i++ {
+//		for j := 0; j < 16; j++ {
+//			var acc float32
+//			for p := 0; p < kc; p++ {
+//				acc += a[i*ars+p*aks] * b[p*16+j]
+//			}
+//			c[i*ldc+j] = alpha*acc + beta*c[i*ldc+j] // c not read if beta == 0
+//		}
+//	}
+//
+//go:noescape
+func sgemm6x16AVX2(kc int, a *float32, ars, aks int, b, c *float32, ldc int, alpha, beta float32)
+
+// sgemm12x32AVX512 is the AVX-512 micro-kernel (MR=12, NR=32), the same
+// computation as sgemm6x16AVX2 on a 12 x 32 tile.
+//
+//go:noescape
+func sgemm12x32AVX512(kc int, a *float32, ars, aks int, b, c *float32, ldc int, alpha, beta float32)
+
+// The wrappers check the slice bounds once per tile, so a driver bug panics
+// instead of reading or writing out of bounds.
+func microAVX2(kc int, a []float32, ars, aks int, b, c []float32, ldc int, alpha, beta float32) {
+	_, _, _ = a[5*ars+(kc-1)*aks], b[kc*16-1], c[5*ldc+15]
+	sgemm6x16AVX2(kc, &a[0], ars, aks, &b[0], &c[0], ldc, alpha, beta)
+}
+
+func microAVX512(kc int, a []float32, ars, aks int, b, c []float32, ldc int, alpha, beta float32) {
+	_, _, _ = a[11*ars+(kc-1)*aks], b[kc*32-1], c[11*ldc+31]
+	sgemm12x32AVX512(kc, &a[0], ars, aks, &b[0], &c[0], ldc, alpha, beta)
+}
+
+var (
+	kernelAVX2   = &kernel{name: PathAVX2, mr: 6, nr: 16, kc: 256, mc: 192, nc: 3072, micro: microAVX2}
+	kernelAVX512 = &kernel{name: PathAVX512, mr: 12, nr: 32, kc: 256, mc: 192, nc: 3072, micro: microAVX512}
+)
+
+func pickKernel() *kernel {
+	switch {
+	case useAVX512:
+		return kernelAVX512
+	case useAVX2:
+		return kernelAVX2
+	}
+	return genericKernel
+}
+
+// asmKernels lists the assembly micro-kernels this CPU can run, fastest
+// first, whatever LADDERPOSE_NOAVX512 says (tests run them all).
+func asmKernels() []*kernel {
+	var ks []*kernel
+	if haveAVX512() {
+		ks = append(ks, kernelAVX512)
+	}
+	if haveAVX2() {
+		ks = append(ks, kernelAVX2)
+	}
+	return ks
+}

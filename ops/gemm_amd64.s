@@ -1,0 +1,365 @@
+//go:build !noasm
+
+#include "textflag.h"
+
+// SGEMM micro-kernels for amd64. Both compute one MR x NR tile of C from an A
+// panel read through strides (element (i, p) at a[i*ars + p*aks]: a packed
+// panel has ars=1, aks=MR; a row-major matrix ars=lda, aks=1; a transposed one
+// ars=1, aks=lda) and a packed B panel (kc rows of NR values):
+//
+//	acc[i][j] = sum_{p<kc} a[i*ars+p*aks] * b[p*NR+j]
+//	c[i*ldc+j] = alpha*acc[i][j] + beta*c[i*ldc+j]      (c not read if beta == 0)
+//
+// Arguments (ABI0, on the stack; strides in elements):
+//	kc+0(FP) a+8(FP) ars+16(FP) aks+24(FP) b+32(FP) c+40(FP) ldc+48(FP)
+//	alpha+56(FP) beta+60(FP)
+
+// ---------------------------------------------------------------------------
+// sgemm6x16AVX2: MR=6, NR=16, AVX2 + FMA3.
+//
+// Register plan:
+//	Y0..Y11   accumulators; row i of the tile is Y(2i) (columns 0-7), Y(2i+1) (8-15)
+//	Y12, Y13  the current row of B (16 values)
+//	Y14, Y15  A[i][p] broadcast, alternating so consecutive rows do not wait on
+//	          each other (Y14 holds alpha and Y15 beta in the epilogue)
+//	SI, R10   A rows 0 and 3 at column p; rows 1, 2, 4, 5 are these plus R9
+//	          or 2*R9 (scaled-index addressing)
+//	R9 ars and R11 aks in bytes, DI b, CX kc%4, BX kc/4, DX c, R8 ldc in bytes
+//
+// Loop: the k loop is unrolled 4 times (BX iterations), then the kc%4 remainder
+// runs one k step at a time (CX iterations). Each k step loads one B row,
+// broadcasts 6 A values and issues 12 FMAs (12 independent accumulators hide
+// the 4-cycle FMA latency at 2 FMAs per cycle), then advances the A row
+// pointers by aks and B by one row. The epilogue scales by alpha, adds beta*C
+// with one FMA per vector when beta != 0 (beta's sign bit ignored in the
+// test, so -0 counts as zero), and stores the 6 rows.
+
+#define KSTEP_AVX2 \
+	VMOVUPS (DI), Y12; \
+	VMOVUPS 32(DI), Y13; \
+	VBROADCASTSS (SI), Y14; \
+	VFMADD231PS Y12, Y14, Y0; \
+	VFMADD231PS Y13, Y14, Y1; \
+	VBROADCASTSS (SI)(R9*1), Y15; \
+	VFMADD231PS Y12, Y15, Y2; \
+	VFMADD231PS Y13, Y15, Y3; \
+	VBROADCASTSS (SI)(R9*2), Y14; \
+	VFMADD231PS Y12, Y14, Y4; \
+	VFMADD231PS Y13, Y14, Y5; \
+	VBROADCASTSS (R10), Y15; \
+	VFMADD231PS Y12, Y15, Y6; \
+	VFMADD231PS Y13, Y15, Y7; \
+	VBROADCASTSS (R10)(R9*1), Y14; \
+	VFMADD231PS Y12, Y14, Y8; \
+	VFMADD231PS Y13, Y14, Y9; \
+	VBROADCASTSS (R10)(R9*2), Y15; \
+	VFMADD231PS Y12, Y15, Y10; \
+	VFMADD231PS Y13, Y15, Y11; \
+	ADDQ R11, SI; \
+	ADDQ R11, R10; \
+	ADDQ $64, DI
+
+// STORE_AVX2 writes one row (two vectors) at DX and advances DX by a row.
+#define STORE_AVX2(r0, r1) \
+	VMOVUPS r0, (DX); \
+	VMOVUPS r1, 32(DX); \
+	ADDQ    R8, DX
+
+// BETA_AVX2 adds beta*C (beta in Y15) to one row and stores it.
+#define BETA_AVX2(r0, r1) \
+	VFMADD231PS (DX), Y15, r0; \
+	VFMADD231PS 32(DX), Y15, r1; \
+	STORE_AVX2(r0, r1)
+
+// func sgemm6x16AVX2(kc int, a *float32, ars, aks int, b, c *float32, ldc int, alpha, beta float32)
+TEXT ·sgemm6x16AVX2(SB), NOSPLIT, $0-64
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ ars+16(FP), R9
+	SHLQ $2, R9
+	MOVQ aks+24(FP), R11
+	SHLQ $2, R11
+	LEAQ (SI)(R9*2), R10
+	ADDQ R9, R10
+	MOVQ b+32(FP), DI
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	SHLQ $2, R8
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+	MOVQ CX, BX
+	SHRQ $2, BX
+	ANDQ $3, CX
+	TESTQ BX, BX
+	JZ   avx2_rem
+
+avx2_loop4:
+	KSTEP_AVX2
+	KSTEP_AVX2
+	KSTEP_AVX2
+	KSTEP_AVX2
+	DECQ BX
+	JNZ  avx2_loop4
+
+avx2_rem:
+	TESTQ CX, CX
+	JZ    avx2_done
+
+avx2_loop1:
+	KSTEP_AVX2
+	DECQ CX
+	JNZ  avx2_loop1
+
+avx2_done:
+	VBROADCASTSS alpha+56(FP), Y14
+	VMULPS Y14, Y0, Y0
+	VMULPS Y14, Y1, Y1
+	VMULPS Y14, Y2, Y2
+	VMULPS Y14, Y3, Y3
+	VMULPS Y14, Y4, Y4
+	VMULPS Y14, Y5, Y5
+	VMULPS Y14, Y6, Y6
+	VMULPS Y14, Y7, Y7
+	VMULPS Y14, Y8, Y8
+	VMULPS Y14, Y9, Y9
+	VMULPS Y14, Y10, Y10
+	VMULPS Y14, Y11, Y11
+
+	MOVL beta+60(FP), AX
+	ANDL $0x7fffffff, AX
+	JZ   avx2_store
+
+	VBROADCASTSS beta+60(FP), Y15
+	BETA_AVX2(Y0, Y1)
+	BETA_AVX2(Y2, Y3)
+	BETA_AVX2(Y4, Y5)
+	BETA_AVX2(Y6, Y7)
+	BETA_AVX2(Y8, Y9)
+	BETA_AVX2(Y10, Y11)
+	VZEROUPPER
+	RET
+
+avx2_store:
+	STORE_AVX2(Y0, Y1)
+	STORE_AVX2(Y2, Y3)
+	STORE_AVX2(Y4, Y5)
+	STORE_AVX2(Y6, Y7)
+	STORE_AVX2(Y8, Y9)
+	STORE_AVX2(Y10, Y11)
+	VZEROUPPER
+	RET
+
+// ---------------------------------------------------------------------------
+// sgemm12x32AVX512: MR=12, NR=32, AVX-512F.
+//
+// Register plan:
+//	Z0..Z23   accumulators; row i of the tile is Z(2i) (columns 0-15), Z(2i+1) (16-31)
+//	Z24, Z25  the current row of B (32 values)
+//	Z26, Z27  A[i][p] broadcast, alternating between rows
+//	Z28       alpha, then beta, in the epilogue
+//	SI, R10, R12, R13  A rows 0, 3, 6, 9 at column p; the rows between are
+//	          these plus R9 or 2*R9
+//	R9 ars and R11 aks in bytes, DI b, CX kc%4, BX kc/4, DX c, R8 ldc in bytes
+//
+// Loop: the same structure as the AVX2 kernel at twice the width and twice the
+// rows: the k loop unrolled 4 times, then the kc%4 remainder; each k step loads
+// one B row (2 vectors), broadcasts 12 A values and issues 24 FMAs.
+
+#define KSTEP_AVX512 \
+	VMOVUPS (DI), Z24; \
+	VMOVUPS 64(DI), Z25; \
+	VBROADCASTSS (SI), Z26; \
+	VFMADD231PS Z24, Z26, Z0; \
+	VFMADD231PS Z25, Z26, Z1; \
+	VBROADCASTSS (SI)(R9*1), Z27; \
+	VFMADD231PS Z24, Z27, Z2; \
+	VFMADD231PS Z25, Z27, Z3; \
+	VBROADCASTSS (SI)(R9*2), Z26; \
+	VFMADD231PS Z24, Z26, Z4; \
+	VFMADD231PS Z25, Z26, Z5; \
+	VBROADCASTSS (R10), Z27; \
+	VFMADD231PS Z24, Z27, Z6; \
+	VFMADD231PS Z25, Z27, Z7; \
+	VBROADCASTSS (R10)(R9*1), Z26; \
+	VFMADD231PS Z24, Z26, Z8; \
+	VFMADD231PS Z25, Z26, Z9; \
+	VBROADCASTSS (R10)(R9*2), Z27; \
+	VFMADD231PS Z24, Z27, Z10; \
+	VFMADD231PS Z25, Z27, Z11; \
+	VBROADCASTSS (R12), Z26; \
+	VFMADD231PS Z24, Z26, Z12; \
+	VFMADD231PS Z25, Z26, Z13; \
+	VBROADCASTSS (R12)(R9*1), Z27; \
+	VFMADD231PS Z24, Z27, Z14; \
+	VFMADD231PS Z25, Z27, Z15; \
+	VBROADCASTSS (R12)(R9*2), Z26; \
+	VFMADD231PS Z24, Z26, Z16; \
+	VFMADD231PS Z25, Z26, Z17; \
+	VBROADCASTSS (R13), Z27; \
+	VFMADD231PS Z24, Z27, Z18; \
+	VFMADD231PS Z25, Z27, Z19; \
+	VBROADCASTSS (R13)(R9*1), Z26; \
+	VFMADD231PS Z24, Z26, Z20; \
+	VFMADD231PS Z25, Z26, Z21; \
+	VBROADCASTSS (R13)(R9*2), Z27; \
+	VFMADD231PS Z24, Z27, Z22; \
+	VFMADD231PS Z25, Z27, Z23; \
+	ADDQ R11, SI; \
+	ADDQ R11, R10; \
+	ADDQ R11, R12; \
+	ADDQ R11, R13; \
+	ADDQ $128, DI
+
+// STORE_AVX512 writes one row (two vectors) at DX and advances DX by a row.
+#define STORE_AVX512(r0, r1) \
+	VMOVUPS r0, (DX); \
+	VMOVUPS r1, 64(DX); \
+	ADDQ    R8, DX
+
+// BETA_AVX512 adds beta*C (beta in Z28) to one row and stores it.
+#define BETA_AVX512(r0, r1) \
+	VFMADD231PS (DX), Z28, r0; \
+	VFMADD231PS 64(DX), Z28, r1; \
+	STORE_AVX512(r0, r1)
+
+// func sgemm12x32AVX512(kc int, a *float32, ars, aks int, b, c *float32, ldc int, alpha, beta float32)
+TEXT ·sgemm12x32AVX512(SB), NOSPLIT, $0-64
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ ars+16(FP), R9
+	SHLQ $2, R9
+	MOVQ aks+24(FP), R11
+	SHLQ $2, R11
+	LEAQ (SI)(R9*2), R10
+	ADDQ R9, R10
+	LEAQ (R10)(R9*2), R12
+	ADDQ R9, R12
+	LEAQ (R12)(R9*2), R13
+	ADDQ R9, R13
+	MOVQ b+32(FP), DI
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	SHLQ $2, R8
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+
+	MOVQ CX, BX
+	SHRQ $2, BX
+	ANDQ $3, CX
+	TESTQ BX, BX
+	JZ   avx512_rem
+
+avx512_loop4:
+	KSTEP_AVX512
+	KSTEP_AVX512
+	KSTEP_AVX512
+	KSTEP_AVX512
+	DECQ BX
+	JNZ  avx512_loop4
+
+avx512_rem:
+	TESTQ CX, CX
+	JZ    avx512_done
+
+avx512_loop1:
+	KSTEP_AVX512
+	DECQ CX
+	JNZ  avx512_loop1
+
+avx512_done:
+	VBROADCASTSS alpha+56(FP), Z28
+	VMULPS Z28, Z0, Z0
+	VMULPS Z28, Z1, Z1
+	VMULPS Z28, Z2, Z2
+	VMULPS Z28, Z3, Z3
+	VMULPS Z28, Z4, Z4
+	VMULPS Z28, Z5, Z5
+	VMULPS Z28, Z6, Z6
+	VMULPS Z28, Z7, Z7
+	VMULPS Z28, Z8, Z8
+	VMULPS Z28, Z9, Z9
+	VMULPS Z28, Z10, Z10
+	VMULPS Z28, Z11, Z11
+	VMULPS Z28, Z12, Z12
+	VMULPS Z28, Z13, Z13
+	VMULPS Z28, Z14, Z14
+	VMULPS Z28, Z15, Z15
+	VMULPS Z28, Z16, Z16
+	VMULPS Z28, Z17, Z17
+	VMULPS Z28, Z18, Z18
+	VMULPS Z28, Z19, Z19
+	VMULPS Z28, Z20, Z20
+	VMULPS Z28, Z21, Z21
+	VMULPS Z28, Z22, Z22
+	VMULPS Z28, Z23, Z23
+
+	MOVL beta+60(FP), AX
+	ANDL $0x7fffffff, AX
+	JZ   avx512_store
+
+	VBROADCASTSS beta+60(FP), Z28
+	BETA_AVX512(Z0, Z1)
+	BETA_AVX512(Z2, Z3)
+	BETA_AVX512(Z4, Z5)
+	BETA_AVX512(Z6, Z7)
+	BETA_AVX512(Z8, Z9)
+	BETA_AVX512(Z10, Z11)
+	BETA_AVX512(Z12, Z13)
+	BETA_AVX512(Z14, Z15)
+	BETA_AVX512(Z16, Z17)
+	BETA_AVX512(Z18, Z19)
+	BETA_AVX512(Z20, Z21)
+	BETA_AVX512(Z22, Z23)
+	VZEROUPPER
+	RET
+
+avx512_store:
+	STORE_AVX512(Z0, Z1)
+	STORE_AVX512(Z2, Z3)
+	STORE_AVX512(Z4, Z5)
+	STORE_AVX512(Z6, Z7)
+	STORE_AVX512(Z8, Z9)
+	STORE_AVX512(Z10, Z11)
+	STORE_AVX512(Z12, Z13)
+	STORE_AVX512(Z14, Z15)
+	STORE_AVX512(Z16, Z17)
+	STORE_AVX512(Z18, Z19)
+	STORE_AVX512(Z20, Z21)
+	STORE_AVX512(Z22, Z23)
+	VZEROUPPER
+	RET
