@@ -22,7 +22,7 @@ func BenchmarkSgemm(b *testing.B) {
 		m, k, n := s[0], s[1], s[2]
 		b.Run(fmt.Sprintf("%dx%dx%d", m, k, n), func(b *testing.B) {
 			r := rand.New(rand.NewPCG(1, 1))
-			a, bb, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
+			a, bb, c := gemmRandSlice(r, m*k), gemmRandSlice(r, k*n), make([]float32, m*n)
 			Sgemm(false, false, m, n, k, 1, a, k, bb, n, 0, c, n)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -40,7 +40,7 @@ func BenchmarkSgemmPackedB(b *testing.B) {
 		m, k, n := s[0], s[1], s[2]
 		b.Run(fmt.Sprintf("%dx%dx%d", m, k, n), func(b *testing.B) {
 			r := rand.New(rand.NewPCG(1, 1))
-			a, bb, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
+			a, bb, c := gemmRandSlice(r, m*k), gemmRandSlice(r, k*n), make([]float32, m*n)
 			pb := PackB(k, n, RowMajor(bb, n))
 			GemmPackedB(m, 1, RowMajor(a, k), pb, 0, RowMajor(c, n), Epilogue{})
 			b.ResetTimer()

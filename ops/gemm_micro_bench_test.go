@@ -12,7 +12,7 @@ func BenchmarkSgemmMicro(b *testing.B) {
 		b.Run(kn.name, func(b *testing.B) {
 			r := rand.New(rand.NewPCG(1, 1))
 			kc := kn.kc
-			a, bb := randSlice(r, kc*kn.mr), randSlice(r, kc*kn.nr)
+			a, bb := gemmRandSlice(r, kc*kn.mr), gemmRandSlice(r, kc*kn.nr)
 			c := make([]float32, kn.mr*kn.nr)
 			for i := 0; i < b.N; i++ {
 				kn.micro(kc, a, 1, kn.mr, bb, c, kn.nr, 1, 0)

@@ -44,7 +44,7 @@ type gemmCase struct {
 	packB       bool
 }
 
-func randSlice(r *rand.Rand, n int) []float32 {
+func gemmRandSlice(r *rand.Rand, n int) []float32 {
 	s := make([]float32, n)
 	for i := range s {
 		s[i] = float32(r.NormFloat64())
@@ -62,17 +62,17 @@ func runGemmCase(t *testing.T, kn *kernel, tc gemmCase, r *rand.Rand) {
 	// A: m x k, stored transposed when transA.
 	if tc.transA {
 		ld := m + tc.padA
-		a = ColMajor(randSlice(r, ld*k+1), ld)
+		a = ColMajor(gemmRandSlice(r, ld*k+1), ld)
 	} else {
 		ld := k + tc.padA
-		a = RowMajor(randSlice(r, ld*m+1), ld)
+		a = RowMajor(gemmRandSlice(r, ld*m+1), ld)
 	}
 	if tc.transB {
 		ld := k + tc.padB
-		b = ColMajor(randSlice(r, ld*n+1), ld)
+		b = ColMajor(gemmRandSlice(r, ld*n+1), ld)
 	} else {
 		ld := n + tc.padB
-		b = RowMajor(randSlice(r, ld*k+1), ld)
+		b = RowMajor(gemmRandSlice(r, ld*k+1), ld)
 	}
 	cs := max(tc.colStrideC, 1)
 	ldc := n*cs + 3
@@ -208,7 +208,7 @@ func TestGemmRagged(t *testing.T) {
 
 func TestGemmVariants(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	bias := randSlice(r, 600)
+	bias := gemmRandSlice(r, 600)
 	for _, kn := range kernelsUnderTest(t) {
 		big := gemmCase{m: 37, n: 3100, k: 300, alpha: 0.5, beta: 1} // more than one NC block
 		if testing.Short() {
@@ -249,7 +249,7 @@ func TestGemmDeterministic(t *testing.T) {
 	for _, kn := range kernelsUnderTest(t) {
 		for _, s := range shapes {
 			m, n, k := s[0], s[1], s[2]
-			a, b := randSlice(r, m*k), randSlice(r, k*n)
+			a, b := gemmRandSlice(r, m*k), gemmRandSlice(r, k*n)
 			var outs [][]float32
 			for _, procs := range []int{1, 2, 3} {
 				old := runtime.GOMAXPROCS(procs)
