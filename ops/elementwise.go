@@ -1,0 +1,54 @@
+package ops
+
+// Element-wise activations on float32 slices. dst and src have the same
+// length (dst may be src itself, for in-place use); any length is allowed.
+
+// ReLU computes dst[i] = max(src[i], 0) (NaN stays NaN).
+func ReLU(dst, src []float32) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] = max(v, 0)
+	}
+}
+
+// LeakyReLU computes dst[i] = src[i] if src[i] > 0, else slope*src[i], as
+// torch.nn.functional.leaky_relu.
+func LeakyReLU(dst, src []float32, slope float32) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		if v > 0 {
+			dst[i] = v
+		} else {
+			dst[i] = v * slope
+		}
+	}
+}
+
+// GELU computes the exact-erf GELU dst[i] = x/2 * (1 + erf(x/sqrt2)) with
+// x = src[i], as torch.nn.functional.gelu with approximate="none". The erf
+// is a float32 approximation accurate to 1e-7 absolute, and 1 + erf keeps
+// its relative accuracy for negative x (GELU(x) ~ 0 for x < -8.4).
+func GELU(dst, src []float32) { gelu(dst, src[:len(dst)]) }
+
+// Exp computes dst[i] = exp(src[i]), within 1 ulp of the correctly rounded
+// result over the whole float32 range (0 below about -103.97, +Inf above
+// about 88.72, NaN for NaN).
+func Exp(dst, src []float32) { expAffine(dst, src[:len(dst)], 1, 0) }
+
+// Sigmoid computes dst[i] = 1 / (1 + exp(-src[i])), within a few ulp.
+func Sigmoid(dst, src []float32) {
+	expAffine(dst, src[:len(dst)], -1, 0)
+	for i, e := range dst {
+		dst[i] = 1 / (1 + e)
+	}
+}
+
+// applyAct applies an activation in place.
+func applyAct(x []float32, act Act) {
+	switch act {
+	case ActReLU:
+		ReLU(x, x)
+	case ActGELU:
+		GELU(x, x)
+	}
+}

@@ -1,0 +1,56 @@
+//go:build !noasm
+
+package ops
+
+// expAffineAVX2 computes dst[i] = exp(a*src[i] + b) for len(dst) (a multiple
+// of 8, src at least as long) and returns the sum of the results:
+//
+//	var sum float32
+//	for i := range dst {
+//		dst[i] = expf32(a*src[i] + b)
+//		sum += dst[i]
+//	}
+//	return sum
+//
+//go:noescape
+func expAffineAVX2(dst, src []float32, a, b float32) float32
+
+// expAffineAVX512 is expAffineAVX2 for len(dst) a multiple of 16.
+//
+//go:noescape
+func expAffineAVX512(dst, src []float32, a, b float32) float32
+
+// geluAVX2 computes dst[i] = gelu(src[i]) as geluGeneric, for len(dst) a
+// multiple of 8.
+//
+//go:noescape
+func geluAVX2(dst, src []float32)
+
+// geluAVX512 is geluAVX2 for len(dst) a multiple of 16.
+//
+//go:noescape
+func geluAVX512(dst, src []float32)
+
+// expAffine computes dst[i] = exp(a*src[i] + b) and returns their sum, on the
+// path chosen at init.
+func expAffine(dst, src []float32, a, b float32) float32 {
+	switch {
+	case useAVX512:
+		return expAffineVec(dst, src, a, b, 16, expAffineAVX512)
+	case useAVX2:
+		return expAffineVec(dst, src, a, b, 8, expAffineAVX2)
+	}
+	return expAffineGeneric(dst, src, a, b)
+}
+
+// gelu computes dst[i] = GELU(src[i]) on the path chosen at init.
+func gelu(dst, src []float32) {
+	switch {
+	case useAVX512:
+		unaryVec(dst, src, 16, geluAVX512)
+	case useAVX2:
+		unaryVec(dst, src, 8, geluAVX2)
+	default:
+		geluGeneric(dst, src)
+	}
+}
