@@ -164,7 +164,7 @@ func TestEvaluateRules(t *testing.T) {
 		// rc=[0, 1/3, 2/3, 1]; the envelope lifts every precision to 3/4,
 		// so AP = 3/4 (without it, 0, 1/2 and 2/3 would enter the mean).
 		name: "precision envelope",
-		gt: dataset([]int64{1}, p1, p2, person(3, 1, 2000, 0, 200, 300, big)),
+		gt:   dataset([]int64{1}, p1, p2, person(3, 1, 2000, 0, 200, 300, big)),
 		dt: []Result{far(.9), copyOf(p1, .8), copyOf(p2, .7),
 			copyOf(person(3, 1, 2000, 0, 200, 300, big), .6)},
 		want: map[int]float64{sAP: .75, sAR: 1},
@@ -175,8 +175,8 @@ func TestEvaluateRules(t *testing.T) {
 		// pr=[1, 1/2]; recall thresholds 0..0.50 (51 of 101) find
 		// precision 1, the others none (0): AP = 51/101; AR = 1/2.
 		name: "images without ground truth or detections",
-		gt: dataset([]int64{1, 2, 3, 4}, p1, person(2, 3, 0, 0, 200, 300, big)),
-		dt: []Result{copyOf(p1, .9), at(2, 0, 0, 200, 300, .8)},
+		gt:   dataset([]int64{1, 2, 3, 4}, p1, person(2, 3, 0, 0, 200, 300, big)),
+		dt:   []Result{copyOf(p1, .9), at(2, 0, 0, 200, 300, .8)},
 		want: map[int]float64{sAP: 51.0 / 101, sAR: .5, sAP50: 51.0 / 101, sAR50: .5},
 	}, {
 		// No results at all: zero precision and recall where there is
