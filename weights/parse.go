@@ -282,7 +282,7 @@ func (p *parser) parseEntry(name string) (Info, error) {
 			info.Shape = make([]int, len(dims))
 			for i, d := range dims {
 				if d > math.MaxInt {
-					return info, p.errf(name, "shape dimension %d is too large for this platform", d)
+					return info, p.errf(name, "shape dimension %d overflows this platform's int", d)
 				}
 				info.Shape[i] = int(d)
 			}
