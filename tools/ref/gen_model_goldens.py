@@ -1,0 +1,145 @@
+#!/usr/bin/python3
+"""Writes the model goldens of testdata/models/ from the PyTorch reference.
+
+For each case: <case>.manifest.json (config, every tensor as a splitmix
+recipe under mmpose names and under Hugging Face names, the input recipe)
+and <case>.out.safetensors (the reference outputs: heatmaps, backbone and, for
+side networks, every named intermediate). The Go tests rebuild the weights
+and the input from the manifest, so no weights are committed.
+
+Run: /usr/bin/python3 tools/ref/gen_model_goldens.py   (from the repo root)
+"""
+import hashlib
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(__file__))
+import ladderpose_ref as ref  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(__file__), "..", "..", "testdata", "models")
+
+
+def name_seed(base, name):
+    h = hashlib.sha256(f"{base}:{name}".encode()).digest()
+    return int.from_bytes(h[:8], "little")
+
+
+def recipe(name, shape, base):
+    """Scale and offset of a test tensor by its role (keeps activations sane)."""
+    last = name.rsplit(".", 1)[-1]
+    n = 1
+    for d in shape:
+        n *= d
+    offset, scale = 0.0, 0.1
+    if last == "running_var":
+        offset, scale = 1.0, 0.5
+    elif last == "running_mean":
+        scale = 0.2
+    elif last in ("weight",) and len(shape) == 1:  # LayerNorm / BatchNorm gamma
+        offset, scale = 1.0, 0.2
+    elif last == "bias":
+        scale = 0.1
+    elif last == "pos_embed":
+        scale = 0.5
+    elif len(shape) >= 2:
+        if "deconv" in name or "deconv_layers" in name:
+            fan_in = shape[0] * 4  # transposed conv k4 s2: each output sees in*4 terms
+        else:
+            fan_in = n // shape[0]
+        scale = float(np.sqrt(3.0 / fan_in))
+    return {"name": name, "shape": list(shape), "seed": name_seed(base, name), "scale": scale, "offset": offset}
+
+
+def build(cfg, base, overrides=None):
+    model = ref.PoseModel(cfg).eval()
+    sd = model.state_dict()
+    entries = []
+    for name, t in sd.items():
+        if name.endswith("num_batches_tracked"):
+            continue
+        e = (overrides or {}).get(name) or recipe(name, list(t.shape), base)
+        e = dict(e, name=name, shape=list(t.shape))
+        if "seed" not in e:
+            e["seed"] = name_seed(base, name)
+        entries.append(e)
+        sd[name] = ref.manifest_tensor(e)
+    model.load_state_dict(sd)
+    return model, entries
+
+
+def hf_entries(entries, cfg):
+    """The same recipes under Hugging Face names: q/k/v are row slices of the
+    mmpose qkv recipe."""
+    d = cfg["dim"]
+    sd_names = {e["name"]: e for e in entries}
+    fake = {n: torch.zeros(e["shape"]) for n, e in sd_names.items()}
+    renamed = ref.to_hf_names(fake, cfg)
+    out = []
+    for hn, t in renamed.items():
+        src = None
+        for mn in sd_names:
+            if ref.to_hf_names({mn: torch.zeros(sd_names[mn]["shape"])}, cfg).get(hn) is not None:
+                src = mn
+                break
+        e = dict(sd_names[src])
+        e["name"] = hn
+        if ".attention.attention." in hn:
+            j = ("query", "key", "value").index(hn.split(".")[-2])
+            e["gen_shape"] = e["shape"]
+            e["rows"] = [j * d, (j + 1) * d]
+            e["shape"] = [d] + e["shape"][1:]
+        out.append(e)
+    return sorted(out, key=lambda e: e["name"])
+
+
+def input_recipe(b, seed, amps):
+    return {"shape": [b, 3, 256, 192], "seed": seed, "scale": 1.0, "offset": 0.0, "amps": amps}
+
+
+def make_input(rec):
+    x = ref.manifest_tensor(rec)
+    amps = torch.tensor(rec["amps"], dtype=torch.float32).reshape(-1, 1, 1, 1)
+    return (x * amps).to(torch.float32)
+
+
+def write_case(case, cfg, model, entries, inp, extra_meta=None):
+    x = make_input(inp)
+    with torch.no_grad():
+        hm, outs = model(x)
+    outs = {k: v for k, v in outs.items() if torch.is_tensor(v)}
+    manifest = {"case": case, "config": cfg, "input": inp, "tensors": entries}
+    if not cfg.get("side"):
+        manifest["hf_tensors"] = hf_entries(entries, cfg)
+        manifest["hf_config"] = ref.hf_config(cfg)
+    if extra_meta:
+        manifest.update(extra_meta)
+    with open(os.path.join(OUT, case + ".manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1)
+    ref.write_safetensors(os.path.join(OUT, case + ".out.safetensors"), outs,
+                          {"generator": "tools/ref/gen_model_goldens.py", "torch": torch.__version__})
+    amax = float(hm.abs().max())
+    print(f"{case}: heatmaps {tuple(hm.shape)} max|h| {amax:.4g}", {k: tuple(v.shape) for k, v in outs.items()})
+
+
+def tiny_cfg(head="classic", side=None, dim=48, depth=4, heads=3):
+    return {"dim": dim, "depth": depth, "heads": heads, "mlp_ratio": 4, "ln_eps": 1e-6, "head": head,
+            "keypoints": 17, "input": [256, 192], "side": side}
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    torch.manual_seed(0)
+    # Plain ViTPose: tiny (classic and simple heads) and ViTPose-S.
+    for case, cfg, b in (("vitpose_tiny", tiny_cfg(), 2),
+                         ("vitpose_tiny_simple", tiny_cfg("simple"), 2),
+                         ("vitpose_s", tiny_cfg(dim=384, depth=12, heads=12), 1)):
+        model, entries = build(cfg, case)
+        write_case(case, cfg, model, entries, input_recipe(b, name_seed(case, "input"), [1.0] * b))
+
+
+if __name__ == "__main__":
+    main()
