@@ -381,7 +381,10 @@ func (raw *annotationJSON) annotation(kp *slab) (Annotation, error) {
 
 // category converts a decoded category.
 func (raw *categoryJSON) category() (Category, error) {
-	c := Category{Name: raw.Name, Supercategory: raw.Supercategory, Keypoints: raw.Keypoints}
+	c := Category{Name: raw.Name, Supercategory: raw.Supercategory}
+	if len(raw.Keypoints) > 0 {
+		c.Keypoints = raw.Keypoints
+	}
 	var err error
 	if c.ID, err = needInt(raw.ID, "id"); err != nil {
 		return c, err
