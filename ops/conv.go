@@ -1,0 +1,365 @@
+package ops
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Conv2DParams describes a 2-D convolution as torch.nn.Conv2d: NCHW input
+// [n, InC, h, w], weight [OutC, InC/Groups, KH, KW], output [n, OutC, oh, ow]
+// with oh = (h + 2*PadH - DilH*(KH-1) - 1)/StrideH + 1 (ow likewise).
+type Conv2DParams struct {
+	InC, OutC        int // channels
+	KH, KW           int // kernel size
+	StrideH, StrideW int // stride; 0 means 1
+	PadH, PadW       int // zero padding on each side
+	DilH, DilW       int // dilation; 0 means 1
+	Groups           int // 0 means 1; InC and OutC must be multiples
+	Act              Act // activation applied after the bias
+}
+
+// withDefaults returns p with zero strides, dilations and groups set to 1.
+func (p Conv2DParams) withDefaults() Conv2DParams {
+	one := func(v *int) {
+		if *v == 0 {
+			*v = 1
+		}
+	}
+	one(&p.StrideH)
+	one(&p.StrideW)
+	one(&p.DilH)
+	one(&p.DilW)
+	one(&p.Groups)
+	return p
+}
+
+func (p Conv2DParams) validate() error {
+	q := p.withDefaults()
+	switch {
+	case p.InC <= 0 || p.OutC <= 0:
+		return fmt.Errorf("channels %d -> %d: must be positive", p.InC, p.OutC)
+	case p.KH <= 0 || p.KW <= 0:
+		return fmt.Errorf("kernel %dx%d: must be positive", p.KH, p.KW)
+	case p.StrideH < 0 || p.StrideW < 0 || p.DilH < 0 || p.DilW < 0 || p.Groups < 0:
+		return fmt.Errorf("stride %dx%d, dilation %dx%d, groups %d: must not be negative", p.StrideH, p.StrideW, p.DilH, p.DilW, p.Groups)
+	case p.PadH < 0 || p.PadW < 0:
+		return fmt.Errorf("padding %dx%d: must not be negative", p.PadH, p.PadW)
+	case p.InC%q.Groups != 0 || p.OutC%q.Groups != 0:
+		return fmt.Errorf("channels %d -> %d do not split into %d groups", p.InC, p.OutC, q.Groups)
+	case p.Act > ActGELU:
+		return fmt.Errorf("unknown activation %d", p.Act)
+	}
+	return nil
+}
+
+// OutSize returns the output height and width for an h x w input (zero or
+// negative when the input is smaller than the dilated kernel).
+func (p Conv2DParams) OutSize(h, w int) (oh, ow int) {
+	p = p.withDefaults()
+	oh = floorDiv(h+2*p.PadH-p.DilH*(p.KH-1)-1, p.StrideH) + 1
+	ow = floorDiv(w+2*p.PadW-p.DilW*(p.KW-1)-1, p.StrideW) + 1
+	return oh, ow
+}
+
+func floorDiv(a, b int) int {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// convKind is the algorithm a prepared convolution uses.
+type convKind uint8
+
+const (
+	convIm2col    convKind = iota // im2col by column blocks + GEMM with the packed weight
+	convPointwise                 // 1x1, stride 1, no padding: GEMM straight on the input
+	convDepthwise                 // one input channel per group: direct loops
+)
+
+// Conv2D is a convolution prepared for repeated use: the weight is checked
+// and packed (per group) for the GEMM once, and Forward allocates nothing.
+// A Conv2D is read-only after NewConv2D and safe for concurrent use, as long
+// as each call has its own scratch.
+type Conv2D struct {
+	p      Conv2DParams
+	kind   convKind
+	bias   []float32  // nil if none
+	packed []*PackedA // per group: [OutC/Groups, InC/Groups*KH*KW]
+	weight []float32  // depthwise: a copy of the weight
+}
+
+// colBudget bounds one im2col column block, in float32 values (about 1 MB):
+// large enough that the GEMM runs on wide panels, small enough to stay in
+// the outer caches between the im2col and the GEMM's packing.
+const colBudget = 256 << 10
+
+// NewConv2D checks the parameters, weight [OutC, InC/Groups, KH, KW] and
+// bias ([OutC] or nil) and prepares the convolution. The slices are copied:
+// the caller may reuse them.
+func NewConv2D(weight, bias []float32, p Conv2DParams) (*Conv2D, error) {
+	return newConv2D(weight, bias, p, PackA)
+}
+
+// packFunc packs a GEMM left operand; tests pass one per micro-kernel.
+type packFunc func(m, k int, a Mat) *PackedA
+
+func newConv2D(weight, bias []float32, p Conv2DParams, pack packFunc) (*Conv2D, error) {
+	if err := p.validate(); err != nil {
+		return nil, fmt.Errorf("ops.NewConv2D: %w", err)
+	}
+	p = p.withDefaults()
+	ig, og := p.InC/p.Groups, p.OutC/p.Groups
+	k := ig * p.KH * p.KW
+	if len(weight) != p.OutC*k {
+		return nil, fmt.Errorf("ops.NewConv2D: weight has %d values, want %d = [%d, %d, %d, %d]", len(weight), p.OutC*k, p.OutC, ig, p.KH, p.KW)
+	}
+	if bias != nil && len(bias) != p.OutC {
+		return nil, fmt.Errorf("ops.NewConv2D: bias has %d values, want %d", len(bias), p.OutC)
+	}
+	c := &Conv2D{p: p}
+	if bias != nil {
+		c.bias = append([]float32(nil), bias...)
+	}
+	switch {
+	case ig == 1 && p.Groups > 1:
+		c.kind = convDepthwise
+		c.weight = append([]float32(nil), weight...)
+		return c, nil
+	case p.KH == 1 && p.KW == 1 && p.StrideH == 1 && p.StrideW == 1 && p.PadH == 0 && p.PadW == 0:
+		c.kind = convPointwise
+	default:
+		c.kind = convIm2col
+	}
+	c.packed = make([]*PackedA, p.Groups)
+	for g := range c.packed {
+		c.packed[g] = pack(og, k, RowMajor(weight[g*og*k:(g+1)*og*k], k))
+	}
+	return c, nil
+}
+
+// Params returns the convolution's parameters (zero defaults filled in).
+func (c *Conv2D) Params() Conv2DParams { return c.p }
+
+// colBlock returns the number of output positions per im2col block.
+func (c *Conv2D) colBlock(ohw int) int {
+	k := c.p.InC / c.p.Groups * c.p.KH * c.p.KW
+	nb := max(colBudget/k, 64)
+	nb = (nb + 63) &^ 63
+	return min(nb, ohw)
+}
+
+// ScratchSize returns the number of float32 values Forward needs as scratch
+// for an n x InC x h x w input (0 for the depthwise and 1x1 forms).
+func (c *Conv2D) ScratchSize(n, h, w int) int {
+	if c.kind != convIm2col {
+		return 0
+	}
+	oh, ow := c.p.OutSize(h, w)
+	if oh <= 0 || ow <= 0 {
+		return 0
+	}
+	return c.p.InC / c.p.Groups * c.p.KH * c.p.KW * c.colBlock(oh*ow)
+}
+
+var errEmptyOutput = errors.New("input smaller than the dilated kernel")
+
+// Forward computes dst [n, OutC, oh, ow] = act(conv(src [n, InC, h, w]) +
+// bias). scratch must hold ScratchSize(n, h, w) values; its contents are
+// overwritten. The work runs on Workers() goroutines split by output tiles,
+// so the result is the same for any number of workers. It returns an error
+// if a slice has the wrong length.
+func (c *Conv2D) Forward(dst, src []float32, n, h, w int, scratch []float32) error {
+	p := c.p
+	oh, ow := p.OutSize(h, w)
+	switch {
+	case n < 0 || h <= 0 || w <= 0:
+		return fmt.Errorf("ops.Conv2D: bad input size %dx%dx%d", n, h, w)
+	case oh <= 0 || ow <= 0:
+		return fmt.Errorf("ops.Conv2D: %dx%d input, %dx%d kernel with dilation %dx%d and padding %dx%d: %w", h, w, p.KH, p.KW, p.DilH, p.DilW, p.PadH, p.PadW, errEmptyOutput)
+	case len(src) != n*p.InC*h*w:
+		return fmt.Errorf("ops.Conv2D: input has %d values, want %d = [%d, %d, %d, %d]", len(src), n*p.InC*h*w, n, p.InC, h, w)
+	case len(dst) != n*p.OutC*oh*ow:
+		return fmt.Errorf("ops.Conv2D: output has %d values, want %d = [%d, %d, %d, %d]", len(dst), n*p.OutC*oh*ow, n, p.OutC, oh, ow)
+	case len(scratch) < c.ScratchSize(n, h, w):
+		return fmt.Errorf("ops.Conv2D: scratch has %d values, want %d", len(scratch), c.ScratchSize(n, h, w))
+	}
+	switch c.kind {
+	case convDepthwise:
+		c.depthwise(dst, src, n, h, w, oh, ow)
+	case convPointwise:
+		c.pointwise(dst, src, n, h*w)
+	default:
+		c.im2colGemm(dst, src, n, h, w, oh, ow, scratch)
+	}
+	return nil
+}
+
+// epilogue returns the GEMM epilogue for group g: its output channels' bias
+// (one per row of C) and the activation.
+func (c *Conv2D) epilogue(g int) Epilogue {
+	ep := Epilogue{BiasPerRow: true, Act: c.p.Act}
+	if c.bias != nil {
+		og := c.p.OutC / c.p.Groups
+		ep.Bias = c.bias[g*og : (g+1)*og]
+	}
+	return ep
+}
+
+// pointwise runs a 1x1 convolution as one GEMM per sample and group:
+// dst_g [og, hw] = W_g [og, ig] * src_g [ig, hw].
+func (c *Conv2D) pointwise(dst, src []float32, n, hw int) {
+	p := c.p
+	ig, og := p.InC/p.Groups, p.OutC/p.Groups
+	for s := 0; s < n; s++ {
+		for g := 0; g < p.Groups; g++ {
+			x := src[(s*p.InC+g*ig)*hw : (s*p.InC+(g+1)*ig)*hw]
+			y := dst[(s*p.OutC+g*og)*hw : (s*p.OutC+(g+1)*og)*hw]
+			GemmPackedA(hw, 1, c.packed[g], RowMajor(x, hw), 0, RowMajor(y, hw), c.epilogue(g))
+		}
+	}
+}
+
+// im2colGemm lowers the convolution to GEMMs over blocks of output
+// positions: for each sample, group and block of nb positions, the im2col
+// matrix [ig*KH*KW, nb] is built in scratch and multiplied by the packed
+// weight straight into the output's columns.
+func (c *Conv2D) im2colGemm(dst, src []float32, n, h, w, oh, ow int, scratch []float32) {
+	p := c.p
+	ig, og := p.InC/p.Groups, p.OutC/p.Groups
+	k := ig * p.KH * p.KW
+	ohw := oh * ow
+	nb := c.colBlock(ohw)
+	for s := 0; s < n; s++ {
+		for g := 0; g < p.Groups; g++ {
+			x := src[(s*p.InC+g*ig)*h*w : (s*p.InC+(g+1)*ig)*h*w]
+			y := dst[(s*p.OutC+g*og)*ohw : (s*p.OutC+(g+1)*og)*ohw]
+			for j0 := 0; j0 < ohw; j0 += nb {
+				cols := min(nb, ohw-j0)
+				col := scratch[:k*cols]
+				ParallelFor(k, max(1, 16384/cols), func(lo, hi int) {
+					for r := lo; r < hi; r++ {
+						im2colRow(col[r*cols:(r+1)*cols], x, &p, r, h, w, ow, j0)
+					}
+				})
+				GemmPackedA(cols, 1, c.packed[g], RowMajor(col, cols), 0, Mat{y[j0:], ohw, 1}, c.epilogue(g))
+			}
+		}
+	}
+}
+
+// im2colRow fills one row of an im2col block: row r = (ci*KH + ky)*KW + kx
+// of the patch matrix, for output positions j0 .. j0+len(out)-1 (row-major
+// over the oh x ow output), with zeros where the tap falls in the padding.
+func im2colRow(out, x []float32, p *Conv2DParams, r, h, w, ow, j0 int) {
+	kx := r % p.KW
+	ky := r / p.KW % p.KH
+	ci := r / (p.KW * p.KH)
+	plane := x[ci*h*w : (ci+1)*h*w]
+	sw := p.StrideW
+	offX := kx*p.DilW - p.PadW // ix = ox*sw + offX
+	// Output columns whose tap is inside the input: ox in [oxLo, oxHi).
+	oxLo := 0
+	if offX < 0 {
+		oxLo = (-offX + sw - 1) / sw
+	}
+	oxHi := 0
+	if w-offX > 0 {
+		oxHi = (w - offX + sw - 1) / sw
+	}
+	oxHi = min(oxHi, ow)
+	oxLo = min(oxLo, oxHi)
+	for t := 0; t < len(out); {
+		j := j0 + t
+		oy, ox0 := j/ow, j%ow
+		ox1 := min(ow, ox0+len(out)-t)
+		seg := out[t : t+ox1-ox0]
+		t += ox1 - ox0
+		iy := oy*p.StrideH - p.PadH + ky*p.DilH
+		if iy < 0 || iy >= h {
+			clear(seg)
+			continue
+		}
+		row := plane[iy*w : (iy+1)*w]
+		a, b := max(oxLo, ox0), min(oxHi, ox1) // valid part, in output columns
+		if a >= b {
+			clear(seg)
+			continue
+		}
+		clear(seg[:a-ox0])
+		clear(seg[b-ox0:])
+		mid := seg[a-ox0 : b-ox0]
+		ix := a*sw + offX
+		if sw == 1 {
+			copy(mid, row[ix:ix+len(mid)])
+			continue
+		}
+		for i := range mid {
+			mid[i] = row[ix+i*sw]
+		}
+	}
+}
+
+// depthwise runs a convolution with one input channel per group directly:
+// output channel o = g*mult + m filters input channel g. Each (sample,
+// output channel) plane is one unit of parallel work.
+func (c *Conv2D) depthwise(dst, src []float32, n, h, w, oh, ow int) {
+	p := c.p
+	mult := p.OutC / p.Groups
+	kk := p.KH * p.KW
+	ParallelFor(n*p.OutC, max(1, 4096/(oh*ow*kk)), func(lo, hi int) {
+		for u := lo; u < hi; u++ {
+			s, o := u/p.OutC, u%p.OutC
+			ci := o / mult
+			x := src[(s*p.InC+ci)*h*w : (s*p.InC+ci+1)*h*w]
+			y := dst[u*oh*ow : (u+1)*oh*ow]
+			wt := c.weight[o*kk : (o+1)*kk]
+			var b float32
+			if c.bias != nil {
+				b = c.bias[o]
+			}
+			for oy := 0; oy < oh; oy++ {
+				out := y[oy*ow : (oy+1)*ow]
+				for i := range out {
+					out[i] = b
+				}
+				for ky := 0; ky < p.KH; ky++ {
+					iy := oy*p.StrideH - p.PadH + ky*p.DilH
+					if iy < 0 || iy >= h {
+						continue
+					}
+					row := x[iy*w : (iy+1)*w]
+					for kx := 0; kx < p.KW; kx++ {
+						wv := wt[ky*p.KW+kx]
+						offX := kx*p.DilW - p.PadW
+						lo := 0
+						if offX < 0 {
+							lo = (-offX + p.StrideW - 1) / p.StrideW
+						}
+						hi := 0
+						if w-offX > 0 {
+							hi = min(ow, (w-offX+p.StrideW-1)/p.StrideW)
+						}
+						if lo >= hi {
+							continue
+						}
+						seg := out[lo:hi]
+						ix := lo*p.StrideW + offX
+						if p.StrideW == 1 {
+							in := row[ix : ix+len(seg)]
+							for i := range seg {
+								seg[i] += float32(wv * in[i])
+							}
+							continue
+						}
+						for i := range seg {
+							seg[i] += float32(wv * row[ix+i*p.StrideW])
+						}
+					}
+				}
+				applyAct(out, p.Act)
+			}
+		}
+	})
+}
