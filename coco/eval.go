@@ -338,6 +338,10 @@ type imageScratch struct {
 	ign     []bool
 	order   []int
 	matched []bool
+	// match's copies of the ground truth flags and similarities in
+	// matching order, and each result's best similarity.
+	ordIgn, ordCrowd, ordID0 []bool
+	simO, best               []float64
 }
 
 // gtInfo is what the OKS needs of one ground truth annotation.
@@ -472,7 +476,8 @@ func (e *evaluator) evaluateUnit(s *imageScratch, u int) {
 // match is evaluateImg's greedy matching for one unit and one variant at
 // every threshold, writing each result's status at its rank.
 func (e *evaluator) match(s *imageScratch, sim []float64, D, G int, rank []int32, out *[numThrs][]uint8) {
-	// Ground truth by ignore flag, ignored last (stable).
+	// Ground truth by ignore flag, ignored last (stable), with what the
+	// loop needs laid out in that order.
 	s.order = s.order[:0]
 	for pass := 0; pass < 2; pass++ {
 		for gi := 0; gi < G; gi++ {
@@ -481,52 +486,67 @@ func (e *evaluator) match(s *imageScratch, sim []float64, D, G int, rank []int32
 			}
 		}
 	}
+	s.ordIgn, s.ordCrowd, s.ordID0 = grow(s.ordIgn, G), grow(s.ordCrowd, G), grow(s.ordID0, G)
+	for oi, gi := range s.order {
+		s.ordIgn[oi] = s.ign[gi]
+		s.ordCrowd[oi] = s.gts[gi].a.IsCrowd != 0
+		// pycocotools records a match as the gt's id and tests it against
+		// 0, so a match to an id-0 person looks unmatched.
+		s.ordID0[oi] = s.gts[gi].a.ID == 0
+	}
+	s.simO, s.best = grow(s.simO, D*G), grow(s.best, D)
+	for d := 0; d < D; d++ {
+		best := math.Inf(-1)
+		for oi, gi := range s.order {
+			v := sim[d*G+gi]
+			s.simO[d*G+oi] = v
+			best = max(best, v)
+		}
+		s.best[d] = best
+	}
 	s.matched = grow(s.matched, G)
 	for t, thr := range e.p.iouThrs {
 		clear(s.matched)
 		st := out[t]
+		thr = min(thr, e.p.iouCap)
 		for d := 0; d < D; d++ {
-			iou := min(thr, e.p.iouCap)
 			m := -1
-			var row []float64
-			if G > 0 {
-				row = sim[d*G : (d+1)*G]
-			}
-			for oi, gi := range s.order {
-				// A matched ground truth is taken unless it is a crowd.
-				if s.matched[oi] && s.gts[gi].a.IsCrowd == 0 {
-					continue
+			if s.best[d] >= thr { // otherwise nothing can match
+				iou := thr
+				row := s.simO[d*G : (d+1)*G]
+				for oi, v := range row {
+					// A matched ground truth is taken unless it is a crowd.
+					if s.matched[oi] && !s.ordCrowd[oi] {
+						continue
+					}
+					// Matched to a regular one, ignored ones cannot replace it.
+					if m > -1 && !s.ordIgn[m] && s.ordIgn[oi] {
+						break
+					}
+					if v < iou {
+						continue
+					}
+					iou, m = v, oi
 				}
-				// Matched to a regular one, the ignored ones cannot replace it.
-				if m > -1 && !s.ign[s.order[m]] && s.ign[gi] {
-					break
-				}
-				if row[gi] < iou {
-					continue
-				}
-				iou, m = row[gi], oi
 			}
 			var status uint8
-			if m == -1 {
+			switch {
+			case m > -1 && !s.ordID0[m]:
+				s.matched[m] = true
+				status = stTP
+				if s.ordIgn[m] {
+					status = stIgnored
+				}
+			case m > -1: // matched to id 0: counts as unmatched, but dtIg holds
+				s.matched[m] = true
+				status = stFP
+				if s.ordIgn[m] || s.outside[d] {
+					status = stIgnored
+				}
+			default:
 				status = stFP
 				if s.outside[d] {
 					status = stIgnored
-				}
-			} else {
-				s.matched[m] = true
-				g := s.order[m]
-				dtIg := s.ign[g]
-				switch {
-				case s.gts[g].a.ID != 0 && dtIg:
-					status = stIgnored
-				case s.gts[g].a.ID != 0:
-					status = stTP
-				case dtIg || s.outside[d]:
-					// pycocotools records the match as the gt's id, so a
-					// match to id 0 looks unmatched.
-					status = stIgnored
-				default:
-					status = stFP
 				}
 			}
 			st[rank[d]] = status
