@@ -56,9 +56,13 @@ func (m *RGB) check() error {
 }
 
 // ToRGB converts any image to packed RGB. Grayscale is replicated into the
-// three channels, CMYK and paletted images are converted to their colours,
-// and an alpha channel is dropped (the stored, non-premultiplied colour is
-// kept, as OpenCV's imread does); 16-bit samples are rounded to 8 bits.
+// three channels, CMYK (as OpenCV converts it) and paletted images are
+// converted to their colours,
+// an alpha channel is dropped (the stored, non-premultiplied colour is
+// kept) and 16-bit samples keep their high byte, as OpenCV's imread does.
+// YCbCr images (JPEG) are converted as libjpeg does for OpenCV: "fancy"
+// (triangle-filter) chroma upsampling for 4:2:0, 4:2:2 and 4:4:0, and
+// libjpeg's fixed-point YCbCr to RGB conversion.
 func ToRGB(img image.Image) *RGB {
 	b := img.Bounds()
 	out := NewRGB(b.Dx(), b.Dy())
@@ -67,15 +71,7 @@ func ToRGB(img image.Image) *RGB {
 	case *RGB:
 		copy(p, m.Pix)
 	case *image.YCbCr:
-		for y := 0; y < out.H; y++ {
-			for x := 0; x < out.W; x++ {
-				yi := m.YOffset(b.Min.X+x, b.Min.Y+y)
-				ci := m.COffset(b.Min.X+x, b.Min.Y+y)
-				r, g, bb := color.YCbCrToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
-				p[0], p[1], p[2] = r, g, bb
-				p = p[3:]
-			}
-		}
+		ycbcrToRGB(out, m)
 	case *image.Gray:
 		for y := 0; y < out.H; y++ {
 			row := m.Pix[(y)*m.Stride:]
@@ -90,7 +86,7 @@ func ToRGB(img image.Image) *RGB {
 			row := m.Pix[y*m.Stride:]
 			for x := 0; x < out.W; x++ {
 				q := row[4*x : 4*x+4]
-				p[0], p[1], p[2] = color.CMYKToRGB(q[0], q[1], q[2], q[3])
+				p[0], p[1], p[2] = cmykToRGB(q[0], q[1], q[2], q[3])
 				p = p[3:]
 			}
 		}
@@ -144,12 +140,20 @@ func ToRGB(img image.Image) *RGB {
 	return out
 }
 
-// rgb8 is the non-premultiplied 8-bit colour of c, 16-bit values rounded
-// as OpenCV converts them (v/256 rounded to nearest, saturated).
+// cmykToRGB converts ink amounts as OpenCV's imread does for CMYK JPEGs
+// (icvCvt_CMYK2BGR_8u_C4C3R on libjpeg's inverted samples): with w = 255 -
+// k, each channel is w - (ink * w >> 8).
+func cmykToRGB(c, m, y, k uint8) (uint8, uint8, uint8) {
+	w := 255 - uint32(k)
+	f := func(ink uint8) uint8 { return uint8(w - (uint32(ink)*w)>>8) }
+	return f(c), f(m), f(y)
+}
+
+// rgb8 is the non-premultiplied 8-bit colour of c; 16-bit samples keep
+// their high byte, as OpenCV's imread reduces 16-bit PNGs.
 func rgb8(c color.Color) [3]uint8 {
 	n := color.NRGBA64Model.Convert(c).(color.NRGBA64)
-	r8 := func(v uint16) uint8 { return uint8(min((uint32(v)+128)>>8, 255)) }
-	return [3]uint8{r8(n.R), r8(n.G), r8(n.B)}
+	return [3]uint8{uint8(n.R >> 8), uint8(n.G >> 8), uint8(n.B >> 8)}
 }
 
 // LoadImage reads a JPEG or PNG file into packed RGB. Errors name the path.
@@ -171,6 +175,12 @@ func LoadImage(path string) (*RGB, error) {
 // truncated or corrupt data, and images larger than MaxImagePixels are
 // errors.
 func DecodeImage(r io.Reader) (*RGB, error) {
+	return DecodeImageMax(r, MaxImagePixels)
+}
+
+// DecodeImageMax is DecodeImage with another bound on width * height,
+// checked from the header before any pixel is decoded.
+func DecodeImageMax(r io.Reader, maxPixels int64) (*RGB, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("reading image: %w", err)
@@ -195,8 +205,8 @@ func DecodeImage(r io.Reader) (*RGB, error) {
 	if cfg.Width <= 0 || cfg.Height <= 0 {
 		return nil, fmt.Errorf("%s image has size %dx%d", format, cfg.Width, cfg.Height)
 	}
-	if int64(cfg.Width)*int64(cfg.Height) > MaxImagePixels {
-		return nil, fmt.Errorf("%s image is %dx%d, more than %d pixels", format, cfg.Width, cfg.Height, MaxImagePixels)
+	if int64(cfg.Width)*int64(cfg.Height) > maxPixels {
+		return nil, fmt.Errorf("%s image is %dx%d, more than %d pixels", format, cfg.Width, cfg.Height, maxPixels)
 	}
 	img, err := decode(bytes.NewReader(data))
 	if err != nil {

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Writes the reference cases of the pipeline package, independently of it.
 
-Run from the repository root with /usr/bin/python3 (numpy and OpenCV):
+Run from the repository root with /usr/bin/python3 (numpy, OpenCV, PIL):
 
     /usr/bin/python3 tools/gen_pipeline_goldens.py
 
@@ -36,7 +36,18 @@ Outputs, in testdata/pipeline/:
       1/32 pixel) and `crops_exact` / `noise_exact` by exact float64 bilinear
       interpolation in NumPy (zeros outside the image).
   oks_nms.json        rescoring and OKS-NMS cases built to have equal scores
-      and near-duplicate people, with mmpose's expected `rescored` and `keep`.
+      and near-duplicate people, with mmpose's expected `rescored` and `keep`
+      (the rescored mean is numpy's, as in the shared goldens).
+  images/             small files written by cv2.imwrite from a 48x32
+      picture: color.jpg and gray.jpg (quality 95, 4:2:0), color.png,
+      alpha.png (with an alpha channel), gray.png and deep.png (16 bits per
+      sample); by PIL from a noisy 47x31 picture: odd420.jpg, odd422.jpg,
+      odd444.jpg, progressive.jpg (4:2:0) and cmyk.jpg (Adobe CMYK); and
+      images.safetensors: what cv2.imread(IMREAD_COLOR) decodes each to, as
+      [h,w,3] RGB (tensor names with "." replaced by "_").
+
+And pipeline/testdata/fuzz/FuzzDecodeImage/, the fuzz target's seed corpus:
+some of those files, a truncated JPEG and a PNG with a bad checksum.
 """
 
 import json
@@ -46,6 +57,7 @@ import struct
 
 import cv2
 import numpy as np
+from PIL import Image
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "testdata", "pipeline")
@@ -409,6 +421,82 @@ def gen_oks(rng):
         f.write("\n")
 
 
+# ---------------------------------------------------------------- images
+
+def gen_images():
+    """Small image files and what OpenCV's imread (IMREAD_COLOR) decodes them
+    to, as RGB."""
+    d = os.path.join(OUT, "images")
+    os.makedirs(d, exist_ok=True)
+    yy, xx = np.mgrid[0:32, 0:48].astype(np.float64)
+    rgb = np.stack([40 + 4 * xx, 30 + 6 * yy, 200 - 2 * xx - 2 * yy], -1)
+    rgb[10:20, 12:24] = (230, 200, 20)
+    rgb = np.clip(np.round(rgb), 0, 255).astype(np.uint8)
+    bgr = rgb[..., ::-1]
+    gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    alpha = (xx * 5).clip(0, 255).astype(np.uint8)
+    bgra = np.dstack([bgr, alpha])
+    deep = (bgr.astype(np.uint16) * 257 + (xx.astype(np.uint16) * 3)[..., None])
+    files = {
+        "color.jpg": (bgr, [cv2.IMWRITE_JPEG_QUALITY, 95]),
+        "gray.jpg": (gray, [cv2.IMWRITE_JPEG_QUALITY, 95]),
+        "color.png": (bgr, []),
+        "alpha.png": (bgra, []),
+        "gray.png": (gray, []),
+        "deep.png": (deep, []),
+    }
+    t = {}
+    for name, (img, params) in files.items():
+        path = os.path.join(d, name)
+        assert cv2.imwrite(path, img, params)
+    # Odd sizes and other chroma layouts, written by PIL: 4:2:0 at 47x31,
+    # 4:2:2, 4:4:4, progressive, and Adobe CMYK.
+    rng = np.random.default_rng(6)
+    odd = np.clip(rgb[:31, :47].astype(int) + rng.integers(-30, 31, (31, 47, 3)), 0, 255).astype(np.uint8)
+    pil = Image.fromarray(odd)
+    pil.save(os.path.join(d, "odd420.jpg"), quality=90, subsampling=2)
+    pil.save(os.path.join(d, "odd422.jpg"), quality=90, subsampling=1)
+    pil.save(os.path.join(d, "odd444.jpg"), quality=90, subsampling=0)
+    pil.save(os.path.join(d, "progressive.jpg"), quality=90, subsampling=2, progressive=True)
+    pil.convert("CMYK").save(os.path.join(d, "cmyk.jpg"), quality=90)
+    for name in list(files) + ["odd420.jpg", "odd422.jpg", "odd444.jpg", "progressive.jpg", "cmyk.jpg"]:
+        back = cv2.imread(os.path.join(d, name), cv2.IMREAD_COLOR)
+        t[name.replace(".", "_")] = back[..., ::-1]
+    write_safetensors(os.path.join(d, "images.safetensors"), t, f16=tuple(t))
+
+
+# ---------------------------------------------------------------- fuzz seeds
+
+def go_bytes_literal(data):
+    out = []
+    for b in data:
+        c = chr(b)
+        if 32 <= b < 127 and c not in '"\\':
+            out.append(c)
+        else:
+            out.append("\\x%02x" % b)
+    return '[]byte("' + "".join(out) + '")'
+
+
+def gen_fuzz_seeds():
+    """Seed corpus of the pipeline package's FuzzDecodeImage: the small image
+    files, a truncated JPEG, and a PNG with a corrupted header checksum."""
+    d = os.path.join(ROOT, "pipeline", "testdata", "fuzz", "FuzzDecodeImage")
+    os.makedirs(d, exist_ok=True)
+    img_dir = os.path.join(OUT, "images")
+    seeds = {}
+    for name in ("color.jpg", "gray.png", "alpha.png", "odd422.jpg", "progressive.jpg", "cmyk.jpg"):
+        with open(os.path.join(img_dir, name), "rb") as f:
+            seeds[name.replace(".", "_")] = f.read()
+    seeds["truncated_jpg"] = seeds["color_jpg"][: len(seeds["color_jpg"]) // 2]
+    bad = bytearray(seeds["gray_png"])
+    bad[29] ^= 0xFF
+    seeds["bad_crc_png"] = bytes(bad)
+    for name, data in seeds.items():
+        with open(os.path.join(d, name), "w") as f:
+            f.write("go test fuzz v1\n" + go_bytes_literal(data) + "\n")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     gen_blur(np.random.default_rng(1))
@@ -416,6 +504,8 @@ def main():
     gen_flip(np.random.default_rng(3))
     gen_warp(np.random.default_rng(4))
     gen_oks(np.random.default_rng(5))
+    gen_images()
+    gen_fuzz_seeds()
 
 
 if __name__ == "__main__":

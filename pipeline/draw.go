@@ -1,0 +1,178 @@
+package pipeline
+
+import (
+	"image"
+	"image/color"
+	"image/draw"
+	"math"
+
+	"github.com/ladderpose/ladderpose/coco"
+)
+
+// Colours of the pose pictures, by body side (mmpose's palette).
+var (
+	colourLeft    = color.RGBA{0, 255, 0, 255}
+	colourRight   = color.RGBA{255, 128, 0, 255}
+	colourCentre  = color.RGBA{51, 153, 255, 255}
+	colourOutline = color.RGBA{0, 0, 0, 255}
+)
+
+// side is a keypoint's body side: 0 centre, 1 left, 2 right. COCO's odd
+// keypoints are on the left, the even ones (but the nose) on the right.
+func side(k int) int {
+	switch {
+	case k == 0:
+		return 0
+	case k%2 == 1:
+		return 1
+	}
+	return 2
+}
+
+// limbSide is the side of a limb: that of its ends if they agree, the side
+// of the other end if one end is central, and central for a limb across the
+// body (shoulders, hips, eyes).
+func limbSide(a, b int) int {
+	sa, sb := side(a), side(b)
+	switch {
+	case sa == sb:
+		return sa
+	case sa == 0:
+		return sb
+	case sb == 0:
+		return sa
+	}
+	return 0
+}
+
+func sideColour(s int) color.RGBA {
+	switch s {
+	case 1:
+		return colourLeft
+	case 2:
+		return colourRight
+	}
+	return colourCentre
+}
+
+// lineWidth is the limb width for a picture of w x h pixels: 1/150 of the
+// shorter side, at least 2 pixels.
+func lineWidth(w, h int) float64 {
+	return math.Max(2, float64(min(w, h))/150)
+}
+
+// DrawPoses returns a copy of img with the poses drawn over it: the COCO
+// skeleton's limbs as anti-aliased lines and the joints as dots, coloured by
+// body side (left green, right orange, centre blue) with a dark outline.
+// Only keypoints whose score is above threshold are drawn, and a limb only
+// when both its ends are. Line width scales with the picture (1/150 of its
+// shorter side, at least 2 pixels). Keypoint coordinates are image pixels
+// with pixel centres at integers, relative to img's top-left corner.
+func DrawPoses(img image.Image, poses []Pose, threshold float64) *image.RGBA {
+	b := img.Bounds()
+	out := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(out, out.Bounds(), image.NewUniform(color.Black), image.Point{}, draw.Src)
+	draw.Draw(out, out.Bounds(), img, b.Min, draw.Over)
+	lw := lineWidth(b.Dx(), b.Dy())
+	r := lw / 2
+	for _, p := range poses {
+		kp := p.Keypoints
+		visible := func(k int) bool {
+			return k < len(kp) && kp[k].Score > threshold && finite(kp[k].X) && finite(kp[k].Y)
+		}
+		for _, l := range coco.Skeleton {
+			a, c := l[0]-1, l[1]-1
+			if !visible(a) || !visible(c) {
+				continue
+			}
+			capsule(out, kp[a].X, kp[a].Y, kp[c].X, kp[c].Y, r+1, colourOutline, 0.55)
+			capsule(out, kp[a].X, kp[a].Y, kp[c].X, kp[c].Y, r, sideColour(limbSide(a, c)), 1)
+		}
+		for k := range kp {
+			if !visible(k) {
+				continue
+			}
+			capsule(out, kp[k].X, kp[k].Y, kp[k].X, kp[k].Y, 1.1*lw+1, colourOutline, 0.7)
+			capsule(out, kp[k].X, kp[k].Y, kp[k].X, kp[k].Y, 1.1*lw, sideColour(side(k)), 1)
+		}
+	}
+	return out
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// capsule draws the set of points within r of the segment (x0, y0)-(x1, y1)
+// in colour c with opacity alpha, anti-aliased: a pixel is covered by
+// r + 0.5 - d (clamped to [0, 1]), d the distance of its centre from the
+// segment. A segment of length zero is a disc.
+func capsule(dst *image.RGBA, x0, y0, x1, y1, r float64, c color.RGBA, alpha float64) {
+	b := dst.Bounds()
+	minX := clampToInt(math.Floor(math.Min(x0, x1)-r-1), b.Min.X, b.Max.X)
+	maxX := clampToInt(math.Ceil(math.Max(x0, x1)+r+1), b.Min.X-1, b.Max.X-1)
+	minY := clampToInt(math.Floor(math.Min(y0, y1)-r-1), b.Min.Y, b.Max.Y)
+	maxY := clampToInt(math.Ceil(math.Max(y0, y1)+r+1), b.Min.Y-1, b.Max.Y-1)
+	dx, dy := x1-x0, y1-y0
+	l2 := dx*dx + dy*dy
+	R := r + 1
+	for y := minY; y <= maxY; y++ {
+		// Points within R of the segment lie within R, in x, of a segment
+		// point within R of the row: scan only those columns.
+		t0, t1 := 0.0, 1.0
+		if dy != 0 {
+			ta, tb := (float64(y)-R-y0)/dy, (float64(y)+R-y0)/dy
+			t0, t1 = math.Max(0, math.Min(ta, tb)), math.Min(1, math.Max(ta, tb))
+			if t0 > t1 {
+				continue
+			}
+		} else if math.Abs(float64(y)-y0) > R {
+			continue
+		}
+		xa, xb := x0+t0*dx, x0+t1*dx
+		lo := clampToInt(math.Floor(math.Min(xa, xb)-R), minX, maxX+1)
+		hi := clampToInt(math.Ceil(math.Max(xa, xb)+R), minX-1, maxX)
+		for x := lo; x <= hi; x++ {
+			px, py := float64(x)-x0, float64(y)-y0
+			t := 0.0
+			if l2 > 0 {
+				t = math.Min(1, math.Max(0, (px*dx+py*dy)/l2))
+			}
+			ex, ey := px-t*dx, py-t*dy
+			cov := r + 0.5 - math.Sqrt(ex*ex+ey*ey)
+			if cov <= 0 {
+				continue
+			}
+			blend(dst, x, y, c, alpha*math.Min(cov, 1))
+		}
+	}
+}
+
+// clampToInt converts v to an int within [lo, hi] (v may be far out of the
+// int range).
+func clampToInt(v float64, lo, hi int) int {
+	if !(v > float64(lo)) {
+		return lo
+	}
+	if v >= float64(hi) {
+		return hi
+	}
+	return int(v)
+}
+
+// blend mixes colour c into the pixel (x, y) of dst with weight a in [0, 1].
+func blend(dst *image.RGBA, x, y int, c color.RGBA, a float64) {
+	i := dst.PixOffset(x, y)
+	p := dst.Pix[i : i+4 : i+4]
+	mix := func(d, s uint8) uint8 { return uint8(math.Round(float64(d)*(1-a) + float64(s)*a)) }
+	p[0], p[1], p[2] = mix(p[0], c.R), mix(p[1], c.G), mix(p[2], c.B)
+	p[3] = mix(p[3], 255)
+}
+
+// fillRect blends colour c over the rectangle r of dst with opacity a.
+func fillRect(dst *image.RGBA, r image.Rectangle, c color.RGBA, a float64) {
+	r = r.Intersect(dst.Bounds())
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			blend(dst, x, y, c, a)
+		}
+	}
+}
