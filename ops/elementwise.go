@@ -36,8 +36,11 @@ func GELU(dst, src []float32) { gelu(dst, src[:len(dst)]) }
 func Exp(dst, src []float32) { expAffine(dst, src[:len(dst)], 1, 0) }
 
 // Sigmoid computes dst[i] = 1 / (1 + exp(-src[i])), within a few ulp.
-func Sigmoid(dst, src []float32) {
-	expAffine(dst, src[:len(dst)], -1, 0)
+func Sigmoid(dst, src []float32) { sigmoidWith(dst, src, expAffine) }
+
+// sigmoidWith is Sigmoid with a given exp kernel (tests pass each path).
+func sigmoidWith(dst, src []float32, exp func(dst, src []float32, a, b float32) float32) {
+	exp(dst, src[:len(dst)], -1, 0)
 	for i, e := range dst {
 		dst[i] = 1 / (1 + e)
 	}
