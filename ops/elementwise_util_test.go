@@ -1,9 +1,13 @@
 package ops
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"testing"
+
+	"github.com/ladderpose/ladderpose/weights"
 )
 
 // Shared test helpers: guarded slices, seeded random data, error metrics.
@@ -114,4 +118,50 @@ func to64(s []float32) []float64 {
 		d[i] = float64(v)
 	}
 	return d
+}
+
+// goldenTol is the tolerance of every comparison with PyTorch's outputs
+// (testdata/ops, written by tools/gen_op_goldens.py): max|got - want| /
+// max(max|want|, 1e-30) <= 1e-5, float32 against float32 computed in another
+// order.
+const goldenTol = 1e-5
+
+// openGolden opens testdata/ops/<family>.safetensors and decodes its case
+// list (the "cases" metadata) into cases, a pointer to a slice.
+func openGolden(t *testing.T, family string, cases any) *weights.File {
+	t.Helper()
+	f, err := weights.Open(filepath.Join("..", "testdata", "ops", family+".safetensors"))
+	if err != nil {
+		t.Fatalf("golden file (regenerate with /usr/bin/python3 tools/gen_op_goldens.py): %v", err)
+	}
+	t.Cleanup(func() { f.Close() })
+	if err := json.Unmarshal([]byte(f.Metadata()["cases"]), cases); err != nil {
+		t.Fatalf("%s: case list: %v", f.Path(), err)
+	}
+	return f
+}
+
+// goldenTensor returns a copy of the named tensor (the file's memory is
+// read-only) and its shape.
+func goldenTensor(t *testing.T, f *weights.File, name string) ([]float32, []int) {
+	t.Helper()
+	v, shape, err := f.Float32(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append([]float32(nil), v...), shape
+}
+
+// checkGolden compares got with PyTorch's want at goldenTol and logs the
+// errors reached.
+func checkGolden(t *testing.T, name string, got, want []float32) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, PyTorch has %d", name, len(got), len(want))
+	}
+	a, r := errStats(got, to64(want))
+	t.Logf("%-40s max abs error %.3g, relative %.3g", name, a, r)
+	if r > goldenTol {
+		t.Errorf("%s: relative error %.3g > %g", name, r, goldenTol)
+	}
 }
