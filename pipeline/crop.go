@@ -30,13 +30,10 @@ func CropPerson(dst, flipped []float32, img *RGB, f Frame, w, h int) error {
 	if err := f.Check(); err != nil {
 		return err
 	}
-	if err := CropCHW(dst, img, f.CropMatrix(w, h), w, h); err != nil {
-		return err
+	if flipped != nil && len(flipped) != 3*w*h {
+		return fmt.Errorf("flipped crop buffer has %d values, want 3*%d*%d = %d", len(flipped), h, w, 3*w*h)
 	}
-	if flipped != nil {
-		return FlipCHW(flipped, dst, 3, h, w)
-	}
-	return nil
+	return cropCHW(dst, flipped, img, f.CropMatrix(w, h), w, h)
 }
 
 // CropCHW warps img with the affine map m (image pixels to crop pixels,
@@ -45,6 +42,12 @@ func CropPerson(dst, flipped []float32, img *RGB, f Frame, w, h int) error {
 // interpolation in float32, with zeros outside the image (OpenCV's
 // INTER_LINEAR with BORDER_CONSTANT 0, without its 1/32-pixel rounding).
 func CropCHW(dst []float32, img *RGB, m Affine, w, h int) error {
+	return cropCHW(dst, nil, img, m, w, h)
+}
+
+// cropCHW is CropCHW that also writes the mirrored crop into flipped if it
+// is not nil (len(flipped) == len(dst) checked by the caller).
+func cropCHW(dst, flipped []float32, img *RGB, m Affine, w, h int) error {
 	if w <= 0 || h <= 0 {
 		return fmt.Errorf("crop size %dx%d must be positive", w, h)
 	}
@@ -59,9 +62,12 @@ func CropCHW(dst []float32, img *RGB, m Affine, w, h int) error {
 		return fmt.Errorf("crop: %w", err)
 	}
 	if inv[0][1] == 0 && inv[1][0] == 0 {
-		warpAxisAligned(dst, img, inv, w, h)
-	} else {
-		warpGeneral(dst, img, inv, w, h)
+		warpAxisAligned(dst, flipped, img, inv, w, h)
+		return nil
+	}
+	warpGeneral(dst, img, inv, w, h)
+	if flipped != nil {
+		return FlipCHW(flipped, dst, 3, h, w)
 	}
 	return nil
 }
@@ -99,32 +105,68 @@ func makeTap(s float64, n, stride int) tap {
 
 // warpAxisAligned is the warp for a map without rotation or shear: source x
 // depends on the crop column only and source y on the crop row only, so the
-// taps are computed once per column and per row.
-func warpAxisAligned(dst []float32, img *RGB, inv Affine, w, h int) {
+// taps are computed once per column and per row, and each source row's
+// horizontal interpolation (the inner sums of the bilinear formula) once
+// for all the crop rows that use it. If flipped is not nil it receives the
+// mirrored crop.
+func warpAxisAligned(dst, flipped []float32, img *RGB, inv Affine, w, h int) {
 	cols := make([]tap, w)
 	for u := range cols {
 		cols[u] = makeTap(inv[0][0]*float64(u)+inv[0][2], img.W, 3)
 	}
 	scale, bias := channelScale(), channelBias()
 	plane := w * h
-	pix := img.Pix
+	// Two cached horizontally interpolated source rows, keyed by their byte
+	// offset in img.Pix (-1: empty).
+	rowBuf := [2][]float32{make([]float32, 3*w), make([]float32, 3*w)}
+	rowKey := [2]int{-1, -1}
+	// row returns the interpolated source row at byte offset off, computing
+	// it into the slot that does not hold the row at offset keep.
+	row := func(off, keep int) []float32 {
+		for i, k := range rowKey {
+			if k == off {
+				return rowBuf[i]
+			}
+		}
+		i := 0
+		if rowKey[0] == keep {
+			i = 1
+		}
+		rowKey[i] = off
+		out := rowBuf[i]
+		r := img.Pix[off:]
+		for u, ct := range cols {
+			pa := r[ct.i0 : ct.i0+3 : ct.i0+3]
+			pb := r[ct.i1 : ct.i1+3 : ct.i1+3]
+			o := out[3*u : 3*u+3 : 3*u+3]
+			o[0] = ct.w0*float32(pa[0]) + ct.w1*float32(pb[0])
+			o[1] = ct.w0*float32(pa[1]) + ct.w1*float32(pb[1])
+			o[2] = ct.w0*float32(pa[2]) + ct.w1*float32(pb[2])
+		}
+		return out
+	}
 	for v := 0; v < h; v++ {
 		rt := makeTap(inv[1][1]*float64(v)+inv[1][2], img.H, 3*img.W)
-		r0, r1 := pix[rt.i0:], pix[rt.i1:]
+		top := row(rt.i0, rt.i1)
+		bot := row(rt.i1, rt.i0)
 		oR := dst[v*w : v*w+w]
 		oG := dst[plane+v*w : plane+v*w+w]
 		oB := dst[2*plane+v*w : 2*plane+v*w+w]
-		for u, ct := range cols {
-			a, b := ct.i0, ct.i1
-			top0 := ct.w0*float32(r0[a]) + ct.w1*float32(r0[b])
-			bot0 := ct.w0*float32(r1[a]) + ct.w1*float32(r1[b])
-			top1 := ct.w0*float32(r0[a+1]) + ct.w1*float32(r0[b+1])
-			bot1 := ct.w0*float32(r1[a+1]) + ct.w1*float32(r1[b+1])
-			top2 := ct.w0*float32(r0[a+2]) + ct.w1*float32(r0[b+2])
-			bot2 := ct.w0*float32(r1[a+2]) + ct.w1*float32(r1[b+2])
-			oR[u] = float32(rt.w0*top0+rt.w1*bot0)*scale[0] + bias[0]
-			oG[u] = float32(rt.w0*top1+rt.w1*bot1)*scale[1] + bias[1]
-			oB[u] = float32(rt.w0*top2+rt.w1*bot2)*scale[2] + bias[2]
+		for u := range oR {
+			t := top[3*u : 3*u+3 : 3*u+3]
+			d := bot[3*u : 3*u+3 : 3*u+3]
+			oR[u] = float32(rt.w0*t[0]+rt.w1*d[0])*scale[0] + bias[0]
+			oG[u] = float32(rt.w0*t[1]+rt.w1*d[1])*scale[1] + bias[1]
+			oB[u] = float32(rt.w0*t[2]+rt.w1*d[2])*scale[2] + bias[2]
+		}
+		if flipped != nil {
+			for c := 0; c < 3; c++ {
+				s := dst[c*plane+v*w : c*plane+v*w+w]
+				d := flipped[c*plane+v*w : c*plane+v*w+w]
+				for x := range d {
+					d[x] = s[w-1-x]
+				}
+			}
 		}
 	}
 }

@@ -220,7 +220,7 @@ func TestWarpPathsAgree(t *testing.T) {
 		}
 		fast := make([]float32, 3*16*20)
 		slow := make([]float32, 3*16*20)
-		warpAxisAligned(fast, img, inv, 16, 20)
+		warpAxisAligned(fast, nil, img, inv, 16, 20)
 		warpGeneral(slow, img, inv, 16, 20)
 		for i := range fast {
 			if math.Abs(float64(fast[i]-slow[i])) > 1e-5 {
@@ -376,5 +376,30 @@ func TestBoxFrame(t *testing.T) {
 	}
 	if _, err := (Affine{{math.Inf(1), 0, 0}, {0, 1, 0}}).Invert(); err == nil {
 		t.Error("infinite map inverted")
+	}
+}
+
+// TestCropFlippedGeneralPath checks the mirrored crop of a rotated map.
+func TestCropFlippedGeneralPath(t *testing.T) {
+	img, _ := testScene()
+	c, s := math.Cos(0.3), math.Sin(0.3)
+	m := Affine{{0.5 * c, -0.5 * s, -20}, {0.5 * s, 0.5 * c, -30}}
+	dst := make([]float32, 3*12*16)
+	flipped := make([]float32, 3*12*16)
+	if err := cropCHW(dst, flipped, img, m, 12, 16); err != nil {
+		t.Fatal(err)
+	}
+	want := make([]float32, 3*12*16)
+	if err := CropCHW(want, img, m, 12, 16); err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if dst[i] != want[i] {
+			t.Fatalf("value %d: %v, CropCHW %v", i, dst[i], want[i])
+		}
+		r, x := i/12, i%12
+		if flipped[r*12+11-x] != want[i] {
+			t.Fatalf("flipped value %d differs", i)
+		}
 	}
 }

@@ -119,14 +119,18 @@ func Decode(dst []Keypoint, hm Heatmaps, f Frame, m Method) error {
 func argmax(h []float32, w int) (px, py int, maxv float32, err error) {
 	best := 0
 	maxv = h[0]
+	finite := true
 	for i, v := range h {
 		if v > maxv {
 			best, maxv = i, v
 		}
+		finite = finite && v-v == 0 // false for NaN and infinities
 	}
-	for i, v := range h {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return 0, 0, 0, fmt.Errorf("value %v at row %d, column %d", v, i/w, i%w)
+	if !finite {
+		for i, v := range h {
+			if v-v != 0 {
+				return 0, 0, 0, fmt.Errorf("value %v at row %d, column %d", v, i/w, i%w)
+			}
 		}
 	}
 	return best % w, best / w, maxv, nil
