@@ -54,6 +54,40 @@ func (f fbm) at(x, y float64) float64 {
 	return s
 }
 
+// coarseField samples a smooth field every step pixels over a w x h
+// picture (plus one sample past each edge) for cheap bilinear lookups.
+type coarseField struct {
+	step   int
+	gw, gh int
+	v      []float32
+}
+
+func newCoarseField(w, h, step int, f func(x, y float64) float64) *coarseField {
+	c := &coarseField{step: step, gw: (w+step-1)/step + 1, gh: (h+step-1)/step + 1}
+	c.v = make([]float32, c.gw*c.gh)
+	for j := 0; j < c.gh; j++ {
+		for i := 0; i < c.gw; i++ {
+			c.v[j*c.gw+i] = float32(f(float64(i*step), float64(j*step)))
+		}
+	}
+	return c
+}
+
+// row fills out[x] with the field along row y.
+func (c *coarseField) row(y int, out []float32) {
+	j := y / c.step
+	ty := float32(y-j*c.step) / float32(c.step)
+	r0, r1 := c.v[j*c.gw:], c.v[(j+1)*c.gw:]
+	inv := 1 / float32(c.step)
+	for x := range out {
+		i := x / c.step
+		tx := float32(x-i*c.step) * inv
+		a := r0[i] + (r0[i+1]-r0[i])*tx
+		b := r1[i] + (r1[i+1]-r1[i])*tx
+		out[x] = a + (b-a)*ty
+	}
+}
+
 // background is the scene behind (and a few things in front of) the people:
 // a wall or sky over a deck seen in perspective, with pipes, rails, beams,
 // cabinets and lamps, all with grime.
@@ -263,8 +297,11 @@ func (bg *background) paint(c *canvas) {
 	w, h := c.w, c.h
 	n := w * h
 	pr, pg, pb := c.f.Pix[:n], c.f.Pix[n:2*n], c.f.Pix[2*n:]
+	noise := newCoarseField(w, h, 4, bg.noise.at)
+	nrow := make([]float32, w)
 	for y := 0; y < h; y++ {
 		fy := float64(y)
+		noise.row(y, nrow)
 		var base [3]float64
 		floor := fy > bg.horizon
 		if floor {
@@ -295,7 +332,7 @@ func (bg *background) paint(c *canvas) {
 					col[i] += (bg.gridCol[i] - col[i]) * g
 				}
 			}
-			k := 1 + bg.noiseAmp*bg.noise.at(fx, fy) + 0.04*bg.grain.at(fx, fy)
+			k := 1 + bg.noiseAmp*float64(nrow[x]) + 0.04*bg.grain.at(fx, fy)
 			i := y*w + x
 			pr[i], pg[i], pb[i] = float32(col[0]*k), float32(col[1]*k), float32(col[2]*k)
 		}

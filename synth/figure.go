@@ -346,8 +346,10 @@ func (p *person) solve() {
 		p.joints[kLHip+s] = rp.apply(hp)
 		p.joints[kLKnee+s] = rp.apply(kn)
 		p.joints[kLAnkle+s] = rp.apply(an)
-		p.toe[s] = rp.apply(an.add(toe.mul(footL)))
-		p.heel[s] = rp.apply(an.sub(toe.mul(0.025)).add(dsh.mul(0.01)))
+		// The foot hangs under the ankle: its axis starts just below the
+		// joint and slopes down to the toes, so the ankle stays in sight.
+		p.toe[s] = rp.apply(an.add(toe.mul(footL)).add(dsh.mul(0.022)))
+		p.heel[s] = rp.apply(an.sub(toe.mul(0.005)).add(dsh.mul(0.02)))
 
 		p.jointR[kLShoulder+s] = upperArmR0 * b
 		p.jointR[kLElbow+s] = upperArmR1 * b
@@ -467,7 +469,7 @@ func (p *person) items(light vec3) []drawItem {
 		capsule(p.joints[kLWrist+s].lerp(p.hand[s], 0.25), p.hand[s], handR*b*1.05, handR*b*0.85, partHand, s)
 		capsule(p.joints[kLHip+s], p.joints[kLKnee+s], thighR0*b, thighR1*b, partThigh, s)
 		capsule(p.joints[kLKnee+s], p.joints[kLAnkle+s], thighR1*b, shankR1*b, partShank, s)
-		capsule(p.heel[s], p.toe[s], footR*b, footR*b*0.85, partFoot, s)
+		capsule(p.heel[s], p.toe[s], footR*b, footR*b*0.8, partFoot, s)
 	}
 	var tc [4]vec3
 	key := 0.0

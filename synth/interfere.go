@@ -102,8 +102,8 @@ type levelRecipe struct {
 var recipes = [...]levelRecipe{
 	Mixed: {
 		clean: 0.2, prob: [numEffects]float64{0.25, 0.3, 0.45, 0.3, 0.35}, minEffects: 1,
-		haze: [2]float64{0.25, 0.6}, blooms: [2]int{1, 1}, bloomR: [2]float64{0.06, 0.18}, bloomK: [2]float64{0.5, 1.0},
-		gauss: [2]float64{0.7, 1.8}, motion: [2]float64{3, 8}, gain: [2]float64{0.3, 0.6}, noise: [2]float64{0.015, 0.04},
+		haze: [2]float64{0.2, 0.5}, blooms: [2]int{1, 1}, bloomR: [2]float64{0.06, 0.18}, bloomK: [2]float64{0.5, 1.0},
+		gauss: [2]float64{0.7, 1.8}, motion: [2]float64{3, 8}, gain: [2]float64{0.4, 0.7}, noise: [2]float64{0.015, 0.04},
 		quality: [2]float64{20, 50},
 	},
 	Heavy: {
@@ -221,16 +221,15 @@ func GaussianBlur(f *Frame, sigma float64) {
 				out[x] = s
 			}
 		}
-		for x := 0; x < w; x++ { // columns back into p
-			for i := range line[:h+2*r] {
-				line[i] = tmp[min(max(i-r, 0), h-1)*w+x]
-			}
-			for y := 0; y < h; y++ {
-				s := float32(0)
-				for j, kv := range kern {
-					s += kv * line[y+j]
+		for y := 0; y < h; y++ { // columns back into p, a row at a time
+			out := p[y*w : (y+1)*w]
+			clear(out)
+			for j, kv := range kern {
+				sy := min(max(y+j-r, 0), h-1)
+				src := tmp[sy*w : (sy+1)*w]
+				for x, v := range src {
+					out[x] += kv * v
 				}
-				p[y*w+x] = s
 			}
 		}
 	}
@@ -263,24 +262,41 @@ func MotionBlur(f *Frame, length, angle float64) {
 	}
 	w, h := f.W, f.H
 	src := make([]float32, w*h)
-	xs := make([]int, w+2)
 	for c := 0; c < 3; c++ {
 		p := f.plane(c)
 		copy(src, p)
-		for i := range p {
-			p[i] = 0
-		}
+		clear(p)
 		for _, tp := range taps {
-			for x := range xs {
-				xs[x] = min(max(x+tp.ox, 0), w-1)
-			}
+			// Columns x with both x+ox and x+ox+1 inside the frame read
+			// straight from the rows; the rest clamp.
+			lo, hi := max(0, -tp.ox), min(w, w-1-tp.ox)
 			for y := 0; y < h; y++ {
-				r0 := src[min(max(y+tp.oy, 0), h-1)*w:]
-				r1 := src[min(max(y+tp.oy+1, 0), h-1)*w:]
+				y0 := min(max(y+tp.oy, 0), h-1)
+				y1 := min(max(y+tp.oy+1, 0), h-1)
+				r0, r1 := src[y0*w:(y0+1)*w], src[y1*w:(y1+1)*w]
 				out := p[y*w : (y+1)*w]
-				for x := range out {
-					x0, x1 := xs[x], xs[x+1]
+				at := func(x int) {
+					x0 := min(max(x+tp.ox, 0), w-1)
+					x1 := min(max(x+tp.ox+1, 0), w-1)
 					out[x] += tp.w00*r0[x0] + tp.w10*r0[x1] + tp.w01*r1[x0] + tp.w11*r1[x1]
+				}
+				if lo >= hi {
+					for x := range out {
+						at(x)
+					}
+					continue
+				}
+				for x := 0; x < lo; x++ {
+					at(x)
+				}
+				a0, a1 := r0[lo+tp.ox:hi+tp.ox], r0[lo+tp.ox+1:hi+tp.ox+1]
+				b0, b1 := r1[lo+tp.ox:hi+tp.ox], r1[lo+tp.ox+1:hi+tp.ox+1]
+				o := out[lo:hi]
+				for x := range o {
+					o[x] += tp.w00*a0[x] + tp.w10*a1[x] + tp.w01*b0[x] + tp.w11*b1[x]
+				}
+				for x := hi; x < w; x++ {
+					at(x)
 				}
 			}
 		}
@@ -348,12 +364,15 @@ func Haze(f *Frame, rng *rand.Rand, density float64, air [3]float64) {
 	}
 	w, h := f.W, f.H
 	patch := newLattice(rng, w, h, float64(min(w, h))/2.5)
+	trans := newCoarseField(w, h, 4, func(x, y float64) float64 {
+		far := 0.5 + 0.8*(1-y/float64(h))
+		return math.Exp(-density * far * (1 + 0.35*patch.at(x, y)))
+	})
+	row := make([]float32, w)
 	n := w * h
 	for y := 0; y < h; y++ {
-		far := 0.5 + 0.8*(1-float64(y)/float64(h))
-		for x := 0; x < w; x++ {
-			d := far * (1 + 0.35*patch.at(float64(x), float64(y)))
-			t := float32(math.Exp(-density * d))
+		trans.row(y, row)
+		for x, t := range row {
 			i := y*w + x
 			for c := 0; c < 3; c++ {
 				f.Pix[c*n+i] = f.Pix[c*n+i]*t + float32(air[c])*(1-t)

@@ -53,6 +53,12 @@ type Options struct {
 	Workers int
 }
 
+// Validate reports the first invalid field of o (after defaults), if any.
+func (o Options) Validate() error {
+	_, err := o.withDefaults()
+	return err
+}
+
 // withDefaults returns o with zero fields set to their defaults, or an
 // error naming the first bad field.
 func (o Options) withDefaults() (Options, error) {
@@ -147,9 +153,11 @@ func (sc *scene) render(only int) *canvas {
 		c.draw(it.s, it.m, 0)
 	}
 	n := sc.w * sc.h
+	illum := newCoarseField(sc.w, sc.h, 4, func(x, y float64) float64 { return 1 + sc.illumAmp*sc.illum.at(x, y) })
+	row := make([]float32, sc.w)
 	for y := 0; y < sc.h; y++ {
-		for x := 0; x < sc.w; x++ {
-			k := float32(1 + sc.illumAmp*sc.illum.at(float64(x), float64(y)))
+		illum.row(y, row)
+		for x, k := range row {
 			i := y*sc.w + x
 			c.f.Pix[i] *= k
 			c.f.Pix[n+i] *= k
