@@ -18,5 +18,9 @@
 //	    score := pipeline.Rescore(kps, boxScore, pipeline.RescoreThreshold)
 //	keep, err := pipeline.OKSNMS(poses, pipeline.NMSThreshold, coco.Sigmas[:])
 //
+// For pictures, DrawPoses draws skeletons over an image, HeatmapGrid tiles a
+// person's heatmaps over its crop (CropImage turns a crop back into RGB),
+// and WritePNG saves either atomically.
+//
 // Everything here is sequential and deterministic.
 package pipeline
