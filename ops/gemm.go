@@ -65,6 +65,17 @@ func Gemm(m, n, k int, alpha float32, a, b Mat, beta float32, c Mat, ep Epilogue
 	gemm(m, n, k, alpha, a, nil, b, nil, beta, c, ep)
 }
 
+// GemmSerial is Gemm computed on the calling goroutine only, for callers that
+// already run independent products in parallel (attention heads, batch
+// items). Its result is bit-identical to Gemm's.
+func GemmSerial(m, n, k int, alpha float32, a, b Mat, beta float32, c Mat, ep Epilogue) {
+	checkMat("A", a, m, k)
+	checkMat("B", b, k, n)
+	checkMat("C", c, m, n)
+	checkEpilogue(ep, m, n)
+	gemmK(activeKernel, 1, m, n, k, alpha, a, nil, b, nil, beta, c, ep)
+}
+
 // PackedB is a k x n right-hand operand packed once into the kernels' panel
 // layout, for weights that multiply many inputs. It is read-only after PackB
 // and safe for concurrent use.

@@ -66,10 +66,12 @@ func gemm(m, n, k int, alpha float32, a Mat, pa *PackedA, b Mat, pb *PackedB, be
 	if pb != nil {
 		kn = pb.kern
 	}
-	gemmK(kn, m, n, k, alpha, a, pa, b, pb, beta, c, ep)
+	gemmK(kn, 0, m, n, k, alpha, a, pa, b, pb, beta, c, ep)
 }
 
-func gemmK(kn *kernel, m, n, k int, alpha float32, a Mat, pa *PackedA, b Mat, pb *PackedB, beta float32, c Mat, ep Epilogue) {
+// gemmK runs the GEMM with kernel kn on at most maxWorkers goroutines
+// (0: Workers()).
+func gemmK(kn *kernel, maxWorkers, m, n, k int, alpha float32, a Mat, pa *PackedA, b Mat, pb *PackedB, beta float32, c Mat, ep Epilogue) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -81,6 +83,9 @@ func gemmK(kn *kernel, m, n, k int, alpha float32, a Mat, pa *PackedA, b Mat, pb
 	mp := (m + kn.mr - 1) / kn.mr
 	np := (n + kn.nr - 1) / kn.nr
 	w := Workers()
+	if maxWorkers > 0 {
+		w = min(w, maxWorkers)
+	}
 	// Below about a million multiply-adds a second goroutine costs more than
 	// it saves.
 	if flops := m * n * k; flops < 1<<20 {

@@ -102,7 +102,7 @@ func runGemmCase(t *testing.T, kn *kernel, tc gemmCase, r *rand.Rand) {
 	if tc.packB {
 		pb = packBWith(kn, k, n, b)
 	}
-	gemmK(kn, m, n, k, tc.alpha, a, pa, b, pb, tc.beta, c, tc.ep)
+	gemmK(kn, 0, m, n, k, tc.alpha, a, pa, b, pb, tc.beta, c, tc.ep)
 
 	at := func(x Mat, i, j int) float64 { return float64(x.Data[i*x.RS+j*x.CS]) }
 	tol := gemmTol(k)
@@ -254,8 +254,13 @@ func TestGemmDeterministic(t *testing.T) {
 			for _, procs := range []int{1, 2, 3} {
 				old := runtime.GOMAXPROCS(procs)
 				c := make([]float32, m*n)
-				gemmK(kn, m, n, k, 1, RowMajor(a, k), nil, RowMajor(b, n), nil, 0, RowMajor(c, n), Epilogue{})
+				gemmK(kn, 0, m, n, k, 1, RowMajor(a, k), nil, RowMajor(b, n), nil, 0, RowMajor(c, n), Epilogue{})
 				runtime.GOMAXPROCS(old)
+				outs = append(outs, c)
+			}
+			c := make([]float32, m*n)
+			GemmSerial(m, n, k, 1, RowMajor(a, k), RowMajor(b, n), 0, RowMajor(c, n), Epilogue{})
+			if kn == activeKernel {
 				outs = append(outs, c)
 			}
 			for i := 1; i < len(outs); i++ {

@@ -20,6 +20,7 @@ import torch
 sys.path.insert(0, os.path.dirname(__file__))
 import ladderpose_ref as ref  # noqa: E402
 
+SMALL_FRE_GAIN = float(os.environ.get("SMALL_FRE_GAIN", "3000"))
 OUT = os.path.join(os.path.dirname(__file__), "..", "..", "testdata", "models")
 
 
@@ -130,6 +131,87 @@ def tiny_cfg(head="classic", side=None, dim=48, depth=4, heads=3):
             "keypoints": 17, "input": [256, 192], "side": side}
 
 
+def side_cfg(dim, depth, heads, c, e, nh, v):
+    cfg = tiny_cfg(dim=dim, depth=depth, heads=heads)
+    cfg["side"] = {"channels": c, "fusion_width": e, "fusion_heads": nh, "nodes": v}
+    return cfg
+
+
+def side_overrides(base, c, gains):
+    """Recipes that make the fusion levels depend on the input: both ASF
+    projections share one bias vector and the ViT projection's weight is
+    tiny, so Vh is nearly that vector and cos(Vh, Sh) falls as the side
+    features (which scale with the input amplitude) grow. The frequency path's
+    BatchNorm shifts are zero so its features vanish with the input. MGA's
+    alpha and beta start near 1/3 as in SPEC.md."""
+    ov = {}
+    for kind, gain in zip(("fre", "spa"), gains):
+        p = f"side.asf.{kind}."
+        shared = name_seed(base, p + "shared_bias")
+        ov[p + "vit_proj.bias"] = {"seed": shared, "scale": 1.0, "offset": 0.0}
+        ov[p + "side_proj.bias"] = {"seed": shared, "scale": 1.0, "offset": 0.0}
+        ov[p + "vit_proj.weight"] = {"seed": name_seed(base, p + "vit_proj.weight"), "scale": 0.005, "offset": 0.0}
+        ov[p + "side_proj.weight"] = {"seed": name_seed(base, p + "side_proj.weight"),
+                                      "scale": gain * float(np.sqrt(3.0 / c)), "offset": 0.0}
+    for j in (0, 1):
+        for t in ("bias", "running_mean"):
+            n = f"side.freq.{j}.bn.{t}"
+            ov[n] = {"seed": name_seed(base, n), "scale": 0.0, "offset": 0.0}
+    for a in ("alpha", "beta"):
+        ov["side.mga." + a] = {"seed": name_seed(base, "side.mga." + a), "scale": 0.1, "offset": 1 / 3}
+    return ov
+
+
+THRESHOLDS = (0.25, 0.5, 0.75)
+MARGIN = 0.01
+
+
+def safe(s):
+    return all(abs(s - t) > MARGIN for t in THRESHOLDS)
+
+
+def pick_amplitudes(model, seed, nsamples):
+    """Amplitudes whose samples cover the frequency path's levels (and as
+    many of the spatial path's as the curve allows), each sim at least MARGIN
+    from every threshold."""
+    amps = [0.0] + list(np.geomspace(0.05, 256, 47))
+    x = ref.manifest_tensor({"shape": [len(amps), 3, 256, 192], "seed": seed, "scale": 1.0, "offset": 0.0})
+    x = x * torch.tensor(amps, dtype=torch.float32).reshape(-1, 1, 1, 1)
+    with torch.no_grad():
+        _, o = model(x)
+    cands = []
+    for i, a in enumerate(amps):
+        sf, ss = float(o["sim_fre"][i]), float(o["sim_spa"][i])
+        if safe(sf) and safe(ss):
+            cands.append((float(np.float32(a)), ref.fusion_level(sf), ref.fusion_level(ss)))
+    chosen, seen_f, seen_s = [], set(), set()
+    for a, lf, ls in cands:  # first cover the frequency levels, preferring new spatial ones
+        if lf not in seen_f and len(chosen) < nsamples:
+            better = [c for c in cands if c[1] == lf and c[2] not in seen_s]
+            pick = better[0] if better else (a, lf, ls)
+            chosen.append(pick)
+            seen_f.add(pick[1])
+            seen_s.add(pick[2])
+    for c in cands:
+        if len(chosen) < nsamples and c[2] not in seen_s:
+            chosen.append(c)
+            seen_s.add(c[2])
+    for c in cands:
+        if len(chosen) < nsamples and c not in chosen:
+            chosen.append(c)
+    return [c[0] for c in chosen], sorted(seen_f), sorted(seen_s)
+
+
+def side_case(case, cfg, gains, nsamples):
+    c = cfg["side"]["channels"]
+    ov = side_overrides(case, c, gains)
+    model, entries = build(cfg, case, ov)
+    seed = name_seed(case, "input")
+    amps, lf, ls = pick_amplitudes(model, seed, nsamples)
+    print(f"{case}: amplitudes {amps}: frequency levels {lf}, spatial levels {ls}")
+    write_case(case, cfg, model, entries, input_recipe(nsamples, seed, amps))
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     torch.manual_seed(0)
@@ -139,6 +221,10 @@ def main():
                          ("vitpose_s", tiny_cfg(dim=384, depth=12, heads=12), 1)):
         model, entries = build(cfg, case)
         write_case(case, cfg, model, entries, input_recipe(b, name_seed(case, "input"), [1.0] * b))
+    # Side networks: tiny (C=32) and small (ViTPose-S with SPEC.md's C=128),
+    # with non-zero output projections and samples in different fusion levels.
+    side_case("side_tiny", side_cfg(48, 4, 3, 32, 16, 4, 8), (300.0, 2.0), 5)
+    side_case("side_small", side_cfg(384, 12, 12, 128, 64, 4, 16), (SMALL_FRE_GAIN, 2.0), 4)
 
 
 if __name__ == "__main__":
