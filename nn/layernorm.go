@@ -4,8 +4,8 @@ import "github.com/ladderpose/ladderpose/ops"
 
 // LayerNorm normalises each row of [rows, dim] and applies gamma and beta.
 type LayerNorm struct {
-	Dim        int
-	Eps        float32
+	Dim         int
+	Eps         float32
 	Gamma, Beta *Param
 }
 
