@@ -57,7 +57,10 @@ func ExampleInterfereFrame() {
 func ExampleGaussianBlur() {
 	f := synth.NewFrame(9, 9)
 	f.Pix[4*9+4] = 1 // a bright dot in the red plane
-	synth.GaussianBlur(f, 1)
+	if err := synth.GaussianBlur(f, 1); err != nil {
+		fmt.Println(err)
+		return
+	}
 	fmt.Printf("centre %.4f, neighbour %.4f\n", f.Pix[4*9+4], f.Pix[4*9+5])
 	// Output:
 	// centre 0.1592, neighbour 0.0966

@@ -78,8 +78,6 @@ const (
 	poseLie
 )
 
-var poseNames = [...]string{"standing", "walking", "arms up", "bending", "leaning", "crouching", "lying"}
-
 // poseWeights are the relative frequencies of the pose kinds.
 var poseWeights = [...]float64{0.19, 0.19, 0.14, 0.14, 0.11, 0.11, 0.12}
 

@@ -25,13 +25,13 @@ func NewFrame(w, h int) *Frame {
 // check reports whether f's size and buffer agree.
 func (f *Frame) check() error {
 	if f == nil {
-		return fmt.Errorf("synth: nil frame")
+		return fmt.Errorf("nil frame")
 	}
 	if f.W <= 0 || f.H <= 0 {
-		return fmt.Errorf("synth: frame size %dx%d: width and height must be positive", f.W, f.H)
+		return fmt.Errorf("frame size %dx%d: width and height must be positive", f.W, f.H)
 	}
 	if len(f.Pix) != 3*f.W*f.H {
-		return fmt.Errorf("synth: frame %dx%d: Pix has %d values, want 3*W*H = %d", f.W, f.H, len(f.Pix), 3*f.W*f.H)
+		return fmt.Errorf("frame %dx%d: Pix has %d values, want 3*W*H = %d", f.W, f.H, len(f.Pix), 3*f.W*f.H)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"errors"
 	"fmt"
 	"image"
 	"math"
@@ -126,7 +127,7 @@ func draw2(rng *rand.Rand, r [2]float64) float64 { return uni(rng, r[0], r[1]) }
 // rng state and frame the result is always the same.
 func InterfereFrame(f *Frame, rng *rand.Rand, level Level) error {
 	if err := f.check(); err != nil {
-		return err
+		return fmt.Errorf("synth: interfere: %w", err)
 	}
 	if err := level.check(); err != nil {
 		return err
@@ -157,39 +158,56 @@ func InterfereFrame(f *Frame, rng *rand.Rand, level Level) error {
 	}
 	ms := float64(min(f.W, f.H))
 	k := ms / 288
+	// The parameters below are valid by construction; the effects' errors
+	// are passed on all the same.
+	var err error
 	if on[effHaze] {
 		g := uni(rng, 0.7, 0.95)
 		air := [3]float64{g * uni(rng, 0.95, 1.05), g, g * uni(rng, 0.95, 1.08)}
-		Haze(f, rng, draw2(rng, rc.haze), air)
+		err = errors.Join(err, Haze(f, rng, draw2(rng, rc.haze), air))
 	}
 	if on[effBloom] {
 		n := rc.blooms[0] + rng.IntN(rc.blooms[1]-rc.blooms[0]+1)
 		for i := 0; i < n; i++ {
-			Bloom(f, uni(rng, 0, float64(f.W)), uni(rng, 0, float64(f.H)), draw2(rng, rc.bloomR)*ms, draw2(rng, rc.bloomK))
+			err = errors.Join(err, Bloom(f, uni(rng, 0, float64(f.W)), uni(rng, 0, float64(f.H)), draw2(rng, rc.bloomR)*ms, draw2(rng, rc.bloomK)))
 		}
 	}
 	if on[effBlur] {
 		if rng.IntN(2) == 0 {
-			GaussianBlur(f, draw2(rng, rc.gauss)*k)
+			err = errors.Join(err, GaussianBlur(f, draw2(rng, rc.gauss)*k))
 		} else {
-			MotionBlur(f, draw2(rng, rc.motion)*k, uni(rng, 0, math.Pi))
+			err = errors.Join(err, MotionBlur(f, draw2(rng, rc.motion)*k, uni(rng, 0, math.Pi)))
 		}
 	}
 	if on[effLowLight] {
-		LowLight(f, rng, draw2(rng, rc.gain), draw2(rng, rc.noise))
+		err = errors.Join(err, LowLight(f, rng, draw2(rng, rc.gain), draw2(rng, rc.noise)))
 	}
 	if on[effJPEG] {
-		JPEGArtefacts(f, int(math.Round(draw2(rng, rc.quality))))
+		err = errors.Join(err, JPEGArtefacts(f, int(math.Round(draw2(rng, rc.quality)))))
+	}
+	return err
+}
+
+// checkEffect validates an effect's frame and parameters.
+func checkEffect(name string, f *Frame, params ...float64) error {
+	if err := f.check(); err != nil {
+		return fmt.Errorf("synth: %s: %w", name, err)
+	}
+	for _, p := range params {
+		if math.IsNaN(p) || math.IsInf(p, 0) {
+			return fmt.Errorf("synth: %s: parameter %v is not finite", name, p)
+		}
 	}
 	return nil
 }
 
 // GaussianBlur blurs f with a Gaussian of standard deviation sigma pixels
 // (defocus), truncated at 3 sigma, repeating the edge pixels beyond the
-// border. sigma <= 0 does nothing.
-func GaussianBlur(f *Frame, sigma float64) {
-	if !(sigma > 0) || f.check() != nil {
-		return
+// border. sigma <= 0 does nothing. It fails on a malformed frame or a
+// non-finite sigma.
+func GaussianBlur(f *Frame, sigma float64) error {
+	if err := checkEffect("GaussianBlur", f, sigma); err != nil || sigma <= 0 {
+		return err
 	}
 	r := int(math.Ceil(3 * sigma))
 	kern := make([]float32, 2*r+1)
@@ -233,15 +251,17 @@ func GaussianBlur(f *Frame, sigma float64) {
 			}
 		}
 	}
+	return nil
 }
 
 // MotionBlur smears f along a line of the given length in pixels at angle
 // radians (0 = horizontal), averaging evenly spaced bilinear samples along
 // the line centred on each pixel; the border is extended by its edge
-// pixels. length < 1 does nothing.
-func MotionBlur(f *Frame, length, angle float64) {
-	if !(length >= 1) || f.check() != nil {
-		return
+// pixels. length < 1 does nothing. It fails on a malformed frame or
+// non-finite parameters.
+func MotionBlur(f *Frame, length, angle float64) error {
+	if err := checkEffect("MotionBlur", f, length, angle); err != nil || length < 1 {
+		return err
 	}
 	n := int(math.Ceil(length)) + 1
 	dx, dy := math.Cos(angle), math.Sin(angle)
@@ -301,15 +321,17 @@ func MotionBlur(f *Frame, length, angle float64) {
 			}
 		}
 	}
+	return nil
 }
 
 // Bloom adds a local over-exposure centred at (cx, cy): a warm-white glow
 // with a Gaussian profile of the given radius (its standard deviation, in
 // pixels), screen-blended with the given strength, so that the centre burns
-// out to white once strength reaches 1.
-func Bloom(f *Frame, cx, cy, radius, strength float64) {
-	if !(radius > 0) || !(strength > 0) || f.check() != nil {
-		return
+// out to white once strength reaches 1. A radius or strength <= 0 does
+// nothing. It fails on a malformed frame or non-finite parameters.
+func Bloom(f *Frame, cx, cy, radius, strength float64) error {
+	if err := checkEffect("Bloom", f, cx, cy, radius, strength); err != nil || radius <= 0 || strength <= 0 {
+		return err
 	}
 	tint := [3]float64{1, 0.97, 0.88}
 	w, h := f.W, f.H
@@ -333,15 +355,20 @@ func Bloom(f *Frame, cx, cy, radius, strength float64) {
 			}
 		}
 	}
+	return nil
 }
 
 // LowLight darkens f by gain (0 < gain <= 1) and adds sensor noise drawn
 // from rng: Gaussian, with a variance that grows with the signal (shot
 // noise) on a floor (read noise), std noise at mid grey, half shared by the
-// three channels and half per channel (colour speckle).
-func LowLight(f *Frame, rng *rand.Rand, gain, noise float64) {
-	if f.check() != nil || rng == nil {
-		return
+// three channels and half per channel (colour speckle). It fails on a
+// malformed frame, a nil rng or non-finite parameters.
+func LowLight(f *Frame, rng *rand.Rand, gain, noise float64) error {
+	if err := checkEffect("LowLight", f, gain, noise); err != nil {
+		return err
+	}
+	if rng == nil {
+		return fmt.Errorf("synth: LowLight: nil random generator")
 	}
 	n := f.W * f.H
 	g := float32(gain)
@@ -353,14 +380,23 @@ func LowLight(f *Frame, rng *rand.Rand, gain, noise float64) {
 			f.Pix[c*n+i] = v + sd*(0.7*luma+0.7*float32(rng.NormFloat64()))
 		}
 	}
+	return nil
 }
 
 // Haze veils f with fog of the given colour: each pixel is mixed with air
 // by the transmission exp(-density * d), where the apparent distance d
 // grows towards the top of the frame and varies in patches drawn from rng.
-func Haze(f *Frame, rng *rand.Rand, density float64, air [3]float64) {
-	if f.check() != nil || rng == nil || !(density > 0) {
-		return
+// A density <= 0 does nothing. It fails on a malformed frame, a nil rng or
+// non-finite parameters.
+func Haze(f *Frame, rng *rand.Rand, density float64, air [3]float64) error {
+	if err := checkEffect("Haze", f, density, air[0], air[1], air[2]); err != nil {
+		return err
+	}
+	if rng == nil {
+		return fmt.Errorf("synth: Haze: nil random generator")
+	}
+	if density <= 0 {
+		return nil
 	}
 	w, h := f.W, f.H
 	patch := newLattice(rng, w, h, float64(min(w, h))/2.5)
@@ -379,6 +415,7 @@ func Haze(f *Frame, rng *rand.Rand, density float64, air [3]float64) {
 			}
 		}
 	}
+	return nil
 }
 
 // clampUnit returns f with every sample clamped to [0, 1].

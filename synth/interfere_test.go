@@ -27,7 +27,9 @@ func TestGaussianBlurImpulse(t *testing.T) {
 		const w, h, cx, cy = 41, 37, 20, 18
 		f := NewFrame(w, h)
 		f.Pix[cy*w+cx] = 1
-		GaussianBlur(f, sigma)
+		if err := GaussianBlur(f, sigma); err != nil {
+			t.Fatal(err)
+		}
 		r := int(math.Ceil(3 * sigma))
 		norm := 0.0
 		for i := -r; i <= r; i++ {
@@ -54,7 +56,9 @@ func TestGaussianBlurImpulse(t *testing.T) {
 			t.Errorf("sigma %v: mass %v, want 1", sigma, sum)
 		}
 		c := constFrame(13, 9, 0.37)
-		GaussianBlur(c, sigma)
+		if err := GaussianBlur(c, sigma); err != nil {
+			t.Fatal(err)
+		}
 		for i, v := range c.Pix {
 			if math.Abs(float64(v)-0.37) > 1e-6 {
 				t.Fatalf("sigma %v: constant frame changed at %d: %v", sigma, i, v)
@@ -71,7 +75,9 @@ func TestMotionBlurImpulse(t *testing.T) {
 		const w, h, cx, cy = 40, 40, 20, 20
 		f := NewFrame(w, h)
 		f.Pix[cy*w+cx] = 1
-		MotionBlur(f, tc.length, tc.angle)
+		if err := MotionBlur(f, tc.length, tc.angle); err != nil {
+			t.Fatal(err)
+		}
 		dx, dy := math.Cos(tc.angle), math.Sin(tc.angle)
 		sum := 0.0
 		for y := 0; y < h; y++ {
@@ -93,7 +99,9 @@ func TestMotionBlurImpulse(t *testing.T) {
 			t.Errorf("%+v: mass %v, want 1", tc, sum)
 		}
 		c := constFrame(11, 7, 0.6)
-		MotionBlur(c, tc.length, tc.angle)
+		if err := MotionBlur(c, tc.length, tc.angle); err != nil {
+			t.Fatal(err)
+		}
 		for i, v := range c.Pix {
 			if math.Abs(float64(v)-0.6) > 1e-6 {
 				t.Fatalf("%+v: constant frame changed at %d: %v", tc, i, v)
@@ -107,7 +115,9 @@ func TestMotionBlurImpulse(t *testing.T) {
 func TestBloom(t *testing.T) {
 	const w, h = 60, 50
 	f := constFrame(w, h, 0.2)
-	Bloom(f, 30, 25, 5, 1.5)
+	if err := Bloom(f, 30, 25, 5, 1.5); err != nil {
+		t.Fatal(err)
+	}
 	n := w * h
 	at := func(c, x, y int) float32 { return f.Pix[c*n+y*w+x] }
 	for c := 0; c < 2; c++ {
@@ -128,7 +138,9 @@ func TestBloom(t *testing.T) {
 func TestLowLight(t *testing.T) {
 	const w, h, in, gain, noise = 200, 200, 0.5, 0.4, 0.05
 	f := constFrame(w, h, in)
-	LowLight(f, rand.New(rand.NewPCG(1, 1)), gain, noise)
+	if err := LowLight(f, rand.New(rand.NewPCG(1, 1)), gain, noise); err != nil {
+		t.Fatal(err)
+	}
 	var s, s2 float64
 	for _, v := range f.Pix {
 		s += float64(v)
@@ -157,7 +169,9 @@ func TestHaze(t *testing.T) {
 	orig := FrameFromRGBA(s.Clean)
 	f := orig.Clone()
 	air := [3]float64{0.8, 0.8, 0.85}
-	Haze(f, rand.New(rand.NewPCG(2, 2)), 0.9, air)
+	if err := Haze(f, rand.New(rand.NewPCG(2, 2)), 0.9, air); err != nil {
+		t.Fatal(err)
+	}
 	n := f.W * f.H
 	var top, bottom float64
 	for c := 0; c < 3; c++ {
@@ -180,7 +194,9 @@ func TestHaze(t *testing.T) {
 		t.Errorf("haze is not thicker at the top: remaining contrast %v (top) vs %v (bottom)", top, bottom)
 	}
 	g := orig.Clone()
-	Haze(g, rand.New(rand.NewPCG(2, 2)), 0, air)
+	if err := Haze(g, rand.New(rand.NewPCG(2, 2)), 0, air); err != nil {
+		t.Fatal(err)
+	}
 	if !equalFrames(g, orig) {
 		t.Error("zero density changed the frame")
 	}
@@ -222,7 +238,9 @@ func TestJPEGArtefactsMatchEncoder(t *testing.T) {
 			ref := image.NewRGBA(dec.Bounds())
 			draw.Draw(ref, ref.Rect, dec, image.Point{}, draw.Src)
 			f := FrameFromRGBA(s.Clean)
-			JPEGArtefacts(f, q)
+			if err := JPEGArtefacts(f, q); err != nil {
+				t.Fatal(err)
+			}
 			ours := f.RGBA()
 			pOrig, _ := PSNR(s.Clean, ref)
 			pOurs, _ := PSNR(ours, ref)
@@ -361,6 +379,42 @@ func TestInterfereErrors(t *testing.T) {
 	}
 	if err := Interfere(&image.RGBA{}, rng, Heavy); err == nil {
 		t.Error("empty image: no error")
+	}
+}
+
+// TestEffectErrors checks that every effect refuses a malformed frame,
+// non-finite parameters and a missing generator with an error naming it.
+func TestEffectErrors(t *testing.T) {
+	bad := &Frame{W: 3, H: 2, Pix: make([]float32, 5)}
+	good := NewFrame(3, 2)
+	rng := rand.New(rand.NewPCG(1, 1))
+	nan := math.NaN()
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"GaussianBlur frame", GaussianBlur(bad, 1), "GaussianBlur: frame 3x2: Pix has 5 values"},
+		{"GaussianBlur sigma", GaussianBlur(good, nan), "GaussianBlur: parameter NaN"},
+		{"MotionBlur frame", MotionBlur(bad, 5, 0), "MotionBlur: frame 3x2"},
+		{"MotionBlur angle", MotionBlur(good, 5, math.Inf(1)), "MotionBlur: parameter +Inf"},
+		{"Bloom frame", Bloom(bad, 1, 1, 1, 1), "Bloom: frame 3x2"},
+		{"Bloom radius", Bloom(good, 1, 1, nan, 1), "Bloom: parameter NaN"},
+		{"LowLight rng", LowLight(good, nil, 0.5, 0.1), "LowLight: nil random generator"},
+		{"LowLight gain", LowLight(good, rng, nan, 0.1), "LowLight: parameter NaN"},
+		{"Haze rng", Haze(good, nil, 0.5, [3]float64{1, 1, 1}), "Haze: nil random generator"},
+		{"Haze air", Haze(good, rng, 0.5, [3]float64{1, nan, 1}), "Haze: parameter NaN"},
+		{"JPEG frame", JPEGArtefacts(bad, 50), "JPEGArtefacts: frame 3x2"},
+		{"JPEG quality", JPEGArtefacts(good, 0), "JPEGArtefacts: quality 0 not in [1, 100]"},
+	} {
+		if tc.err == nil || !strings.Contains(tc.err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one containing %q", tc.name, tc.err, tc.want)
+		}
+	}
+	for _, l := range good.Pix {
+		if l != 0 {
+			t.Fatal("a refused effect changed the frame")
+		}
 	}
 }
 

@@ -1,6 +1,9 @@
 package synth
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // JPEG artefacts are produced by running the lossy half of baseline JPEG
 // (ITU-T T.81 with JFIF colour) on the frame: RGB to YCbCr, 4:2:0 chroma
@@ -53,7 +56,6 @@ var dctBasis = func() (m [8][8]float64) {
 // libjpeg's jpeg_quality_scaling and jpeg_add_quant_table do (baseline,
 // entries clamped to [1, 255]).
 func scaledTable(base *[64]float64, quality int) [64]float64 {
-	quality = min(max(quality, 1), 100)
 	var scale int
 	if quality < 50 {
 		scale = 5000 / quality
@@ -134,10 +136,14 @@ func quantPlane(p []float64, w, h int, q *[64]float64) {
 // JPEGArtefacts gives f the blocking, ringing and colour bleeding of a JPEG
 // saved at the given quality (1 to 100, libjpeg's scale; below about 30 the
 // artefacts are plain to see). Samples are clamped to [0, 1] first, as an
-// encoder's input is, and the result is not rounded to bytes.
-func JPEGArtefacts(f *Frame, quality int) {
-	if f.check() != nil {
-		return
+// encoder's input is, and the result is not rounded to bytes. It fails on
+// a malformed frame or a quality outside 1 to 100.
+func JPEGArtefacts(f *Frame, quality int) error {
+	if err := checkEffect("JPEGArtefacts", f); err != nil {
+		return err
+	}
+	if quality < 1 || quality > 100 {
+		return fmt.Errorf("synth: JPEGArtefacts: quality %d not in [1, 100]", quality)
 	}
 	f.clampUnit()
 	lq := scaledTable(&stdLumaQ, quality)
@@ -187,4 +193,5 @@ func JPEGArtefacts(f *Frame, quality int) {
 			f.Pix[2*n+i] = float32((yy + 1.772*u) / 255)
 		}
 	}
+	return nil
 }
