@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"time"
 
 	"github.com/ladderpose/ladderpose/nn"
 	"github.com/ladderpose/ladderpose/ops"
@@ -52,6 +53,31 @@ type Workspace struct {
 	arena *tensor.Arena
 	keep  map[string]bool
 	kept  map[string]tensor.Tensor
+	timer func(stage string, d time.Duration)
+}
+
+// Stages lists the names a stage timer receives, in order: the backbone,
+// the side network's stem, frequency path, ASPP, the two fusions, the graph
+// aggregation and output projection, and the heatmap head.
+var Stages = []string{"backbone", "stem", "frequency", "aspp", "asf_fre", "asf_spa", "mga", "out_proj", "head"}
+
+// SetStageTimer makes Forward report the time each stage takes (see
+// Stages), for profiling; nil turns it off.
+func (ws *Workspace) SetStageTimer(fn func(stage string, d time.Duration)) { ws.timer = fn }
+
+// start returns the current time when a stage timer is set.
+func (ws *Workspace) start() time.Time {
+	if ws.timer == nil {
+		return time.Time{}
+	}
+	return time.Now()
+}
+
+// done reports a stage that began at t0.
+func (ws *Workspace) done(stage string, t0 time.Time) {
+	if ws.timer != nil {
+		ws.timer(stage, time.Since(t0))
+	}
 }
 
 // NewWorkspace returns an empty workspace.
@@ -118,7 +144,9 @@ func (m *Model) Forward(ws *Workspace, images tensor.Tensor) (tensor.Tensor, err
 
 	n, d := c.Tokens(), c.Dim
 	wantTaps := m.side != nil
+	t0 := ws.start()
 	flast, taps := m.backboneForward(ws, img, b, wantTaps)
+	ws.done("backbone", t0)
 	ws.put("backbone", flast, b, n, d)
 
 	z := flast
@@ -126,10 +154,12 @@ func (m *Model) Forward(ws *Workspace, images tensor.Tensor) (tensor.Tensor, err
 		z = m.side.forward(ws, m, img, b, flast, taps)
 	}
 	// Tokens [B, N, D] -> grid [B, D, h, w] for the head.
+	t0 = ws.start()
 	zg := ws.arena.Floats(b * d * n)
 	transposeBatch(zg, z, b, n, d)
 	hm := ws.arena.Floats(b * c.Keypoints * c.HeatmapH() * c.HeatmapW())
 	m.head.forward(ws, hm, zg, b)
+	ws.done("head", t0)
 	return tensor.FromSlice(hm, b, c.Keypoints, c.HeatmapH(), c.HeatmapW()), nil
 }
 

@@ -328,6 +328,7 @@ func (s *sideNet) forward(ws *Workspace, m *Model, img []float32, b int, flast [
 	ws.put("f_vit", fvit, b, n, d)
 
 	// Section 2: stem, G [B, C, H/4, W/4].
+	t0 := ws.start()
 	h1, w1 := (H+1)/2, (W+1)/2
 	s1 := a.Floats(b * 32 * h1 * w1)
 	must(s.stem1.Forward(s1, img, b, H, W, a.Floats(s.stem1.ScratchSize(b, H, W))))
@@ -335,7 +336,10 @@ func (s *sideNet) forward(ws *Workspace, m *Model, img []float32, b int, flast [
 	gmap := a.Floats(b * c * h2 * w2)
 	must(s.stem2.Forward(gmap, s1, b, h1, w1, a.Floats(s.stem2.ScratchSize(b, h1, w1))))
 
+	ws.done("stem", t0)
+
 	// Section 3: frequency path.
+	t0 = ws.start()
 	x, hx, wx := gmap, h2, w2
 	for _, f := range s.freq {
 		x, hx, wx = f.forward(ws, x, b, c, hx, wx)
@@ -347,15 +351,24 @@ func (s *sideNet) forward(ws *Workspace, m *Model, img []float32, b int, flast [
 	transposeBatch(ffre, x, b, c, n)
 	ws.put("f_fre", ffre, b, n, c)
 
+	ws.done("frequency", t0)
+
 	// Section 4: ASPP.
+	t0 = ws.start()
 	fspaMap := s.aspp.forward(ws, gmap, b, c, h2, w2)
 	fspa := a.Floats(rows * c)
 	transposeBatch(fspa, fspaMap, b, c, n)
 	ws.put("f_spa", fspa, b, n, c)
 
+	ws.done("aspp", t0)
+
 	// Section 5: adaptive symmetric fusion.
+	t0 = ws.start()
 	ffv, lfre, sfre := s.asf[0].forward(ws, s, fvit, ffre, b)
+	ws.done("asf_fre", t0)
+	t0 = ws.start()
 	fsv, lspa, sspa := s.asf[1].forward(ws, s, fvit, fspa, b)
+	ws.done("asf_spa", t0)
 	ws.put("f_fv", ffv, b, n, c)
 	ws.put("f_sv", fsv, b, n, c)
 	ws.put("level_fre", lfre, b)
@@ -364,13 +377,17 @@ func (s *sideNet) forward(ws *Workspace, m *Model, img []float32, b int, flast [
 	ws.put("sim_spa", sspa, b)
 
 	// Section 6: multi-graph aggregation.
+	t0 = ws.start()
 	ffus := s.mga.forward(ws, s, fvit, ffv, fsv, b)
+	ws.done("mga", t0)
 	ws.put("f_fus", ffus, b, n, c)
 
 	// Section 7: Z = F_last + out_proj(F_fus).
+	t0 = ws.start()
 	z := a.Floats(rows * d)
 	copy(z, flast)
 	s.outProj.Forward(z, d, ffus, c, rows, 1, ops.ActNone)
+	ws.done("out_proj", t0)
 	return z
 }
 
