@@ -51,9 +51,10 @@ func TestExpCorrectlyRounded(t *testing.T) {
 	}
 }
 
-// TestExpDoubleDoubleConstants checks the split constants against ln 2
-// and 1/6, 1/24 computed with big.Float.
-func TestExpDoubleDoubleConstants(t *testing.T) {
+// TestExpConstants checks the double-double constants with big.Float:
+// e^(ln2Hi + ln2Mid + ln2Lo) = 2, n! (cnHi + cnLo) = 1 and
+// (exp2Table[j])^64 = 2^j, each to better than 2^-100.
+func TestExpConstants(t *testing.T) {
 	// ln 2 from expSlow's own series is what is under test elsewhere; here
 	// e^(ln2Hi + ln2Mid + ln2Lo) must be 2 to 150 bits.
 	f := func() *big.Float { return new(big.Float).SetPrec(200) }
@@ -73,12 +74,27 @@ func TestExpDoubleDoubleConstants(t *testing.T) {
 	for _, c := range []struct {
 		hi, lo float64
 		n      int64
-	}{{c3Hi, c3Lo, 6}, {c4Hi, c4Lo, 24}} {
+	}{{c3Hi, c3Lo, 6}, {c4Hi, c4Lo, 24}, {c5Hi, c5Lo, 120}} {
 		v := f().Add(f().SetFloat64(c.hi), f().SetFloat64(c.lo))
 		v.Mul(v, f().SetInt64(c.n))
 		v.Sub(v, f().SetInt64(1))
 		if d, _ := v.Float64(); math.Abs(d) > 0x1p-104 {
 			t.Errorf("(%x + %x) * %d - 1 = %g", c.hi, c.lo, c.n, d)
+		}
+	}
+	for j, c := range exp2Table {
+		v := f().Add(f().SetFloat64(c[0]), f().SetFloat64(c[1]))
+		p := f().SetInt64(1)
+		for i := 0; i < 64; i++ {
+			p.Mul(p, v)
+		}
+		p.SetMantExp(p, -j)
+		p.Sub(p, f().SetInt64(1))
+		if d, _ := p.Float64(); math.Abs(d) > 0x1p-100 {
+			t.Errorf("exp2Table[%d]^64 / 2^%d - 1 = %g", j, j, d)
+		}
+		if math.Abs(c[1]) > math.Abs(c[0])*0x1p-52 {
+			t.Errorf("exp2Table[%d] is not normalised: %v", j, c)
 		}
 	}
 }
