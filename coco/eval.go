@@ -21,12 +21,12 @@ const (
 	numAreas = 3   // all, medium, large
 )
 
-// AreaRanges are the object area ranges of the keypoint evaluation, in the
+// areaRanges are the object area ranges of the keypoint evaluation, in the
 // order all, medium, large: [0, 1e5^2], [32^2, 96^2], [96^2, 1e5^2].
-var AreaRanges = [numAreas][2]float64{{0, 1e10}, {32 * 32, 96 * 96}, {96 * 96, 1e10}}
+var areaRanges = [numAreas][2]float64{{0, 1e10}, {32 * 32, 96 * 96}, {96 * 96, 1e10}}
 
-// AreaLabels name AreaRanges as COCOeval prints them.
-var AreaLabels = [numAreas]string{"all", "medium", "large"}
+// areaLabels name areaRanges as COCOeval prints them.
+var areaLabels = [numAreas]string{"all", "medium", "large"}
 
 // params are the float64 tables COCOeval computes with numpy.
 type params struct {
@@ -106,7 +106,7 @@ func (r *EvalResult) Summary() string {
 	}
 	var b strings.Builder
 	for i, row := range rows {
-		b.WriteString(summaryLine(i < 5, row.iou, AreaLabels[row.area], r.Stats[i]))
+		b.WriteString(summaryLine(i < 5, row.iou, areaLabels[row.area], r.Stats[i]))
 		b.WriteByte('\n')
 	}
 	return b.String()
@@ -447,7 +447,7 @@ func (e *evaluator) evaluateUnit(s *imageScratch, u int) {
 	for v := 0; v < numVariants; v++ {
 		sim := s.oks
 		if v < variantKpt {
-			rng := AreaRanges[v]
+			rng := areaRanges[v]
 			for gi, g := range s.gts {
 				s.ign[gi] = g.a.IsCrowd != 0 || g.a.NumKeypoints == 0 || g.a.Area < rng[0] || g.a.Area > rng[1]
 			}
