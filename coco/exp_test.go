@@ -119,3 +119,18 @@ func BenchmarkExp(b *testing.B) {
 		_ = s
 	})
 }
+
+// FuzzExp checks the fast path against the 320-bit one on any argument.
+func FuzzExp(f *testing.F) {
+	for _, x := range []float64{0, -1e-17, -0.5, -3.25, -20, -707.5, -745.1, 1, 700} {
+		f.Add(x)
+	}
+	f.Fuzz(func(t *testing.T, x float64) {
+		if math.IsNaN(x) || math.IsInf(x, 0) || x < -746 || math.Abs(x) < 0x1p-54 {
+			return // handled before either path
+		}
+		if got, want := expCR(x), expSlow(x); got != want {
+			t.Fatalf("expCR(%v) = %v, 320-bit %v", x, got, want)
+		}
+	})
+}
