@@ -19,6 +19,7 @@ package tensor
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -47,7 +48,7 @@ func New(shape ...int) Tensor {
 func FromSlice(data []float32, shape ...int) Tensor {
 	n := checkShape(shape)
 	if len(data) < n {
-		panic(fmt.Sprintf("tensor.FromSlice: %d values for shape %v (%d needed)", len(data), shape, n))
+		panic(fmt.Sprintf("tensor.FromSlice: %d values for shape %s (%d needed)", len(data), shapeString(shape), n))
 	}
 	var t Tensor
 	t.data = data[:n:n]
@@ -64,11 +65,25 @@ func checkShape(shape []int) int {
 	n := 1
 	for _, d := range shape {
 		if d < 0 {
-			panic(fmt.Sprintf("tensor: negative dimension in shape %v", shape))
+			panic("tensor: negative dimension in shape " + shapeString(shape))
 		}
 		n *= d
 	}
 	return n
+}
+
+// shapeString formats a shape without letting the slice escape (so that
+// variadic shapes stay on the caller's stack).
+func shapeString(shape []int) string {
+	var buf [MaxDims * 8]byte
+	b := append(buf[:0], '[')
+	for i, d := range shape {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = strconv.AppendInt(b, int64(d), 10)
+	}
+	return string(append(b, ']'))
 }
 
 func (t *Tensor) setContiguousStrides() {

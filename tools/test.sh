@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# tools/test.sh: everything CI checks, in one command (the README's test
+# command; .ci/run installs qemu-user and runs it).
+#
+#   1. gofmt and go vet (amd64, arm64, the noasm tag, CGO_ENABLED=0)
+#   2. go test ./... on the dispatch path this CPU selects
+#   3. the kernel and model tests again on the pure-Go path
+#      (LADDERPOSE_NOASM=1) and, on AVX-512 hosts, on the AVX2 path
+#      (LADDERPOSE_NOAVX512=1)
+#   4. arm64: the NEON kernels' tests cross-compiled and run under
+#      qemu-aarch64 (skipped with a message when qemu is missing)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH=$PATH:/usr/local/go/bin
+step() { printf '\n== %s\n' "$*"; }
+
+step gofmt
+bad=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$bad" ]; then
+	echo "gofmt would change:"; echo "$bad"; exit 1
+fi
+
+step go vet
+go vet ./...
+GOARCH=arm64 go vet ./...
+go vet -tags noasm ./...
+CGO_ENABLED=0 go build ./...
+
+step "go test ./... (kernel path: $(grep -qw avx512f /proc/cpuinfo && echo avx512 || echo avx2 or generic))"
+go test -count=1 ./...
+
+step "pure-Go kernels (LADDERPOSE_NOASM=1)"
+LADDERPOSE_NOASM=1 go test -count=1 ./ops/... ./nn/...
+LADDERPOSE_NOASM=1 go test -count=1 -short ./posemodel/... # the short set: ViT-S on the pure-Go GEMM takes minutes
+
+if grep -qw avx512f /proc/cpuinfo; then
+	step "AVX2 kernels on an AVX-512 host (LADDERPOSE_NOAVX512=1)"
+	LADDERPOSE_NOAVX512=1 go test -count=1 ./ops/... ./posemodel/...
+fi
+
+step "arm64 under qemu"
+if command -v qemu-aarch64 >/dev/null; then
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	for pkg in ops tensor weights nn posemodel; do
+		GOARCH=arm64 go test -c -o "$tmp/$pkg.test" "./$pkg"
+		if [ ! -e "$tmp/$pkg.test" ]; then
+			echo "-- $pkg: no tests"
+			continue
+		fi
+		echo "-- $pkg (arm64, NEON)"
+		(cd "$pkg" && qemu-aarch64 "$tmp/$pkg.test" -test.short -test.count=1)
+	done
+	echo "-- ops (arm64, pure Go)"
+	(cd ops && LADDERPOSE_NOASM=1 qemu-aarch64 "$tmp/ops.test" -test.short -test.count=1)
+else
+	echo "qemu-aarch64 not installed: arm64 tests skipped (apt-get install -y qemu-user)"
+fi
+step "all checks passed"
