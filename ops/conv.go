@@ -3,6 +3,7 @@ package ops
 import (
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // Conv2DParams describes a 2-D convolution as torch.nn.Conv2d: NCHW input
@@ -142,16 +143,37 @@ func newConv2D(weight, bias []float32, p Conv2DParams, pack packFunc) (*Conv2D, 
 // Params returns the convolution's parameters (zero defaults filled in).
 func (c *Conv2D) Params() Conv2DParams { return c.p }
 
-// colBlock returns the number of output positions per im2col block.
-func (c *Conv2D) colBlock(ohw int) int {
+// maxColBlock bounds the im2col block width (a row of it lives on the
+// stack while it is built).
+const maxColBlock = 512
+
+// blocking splits ohw output positions into blocks for at most maxW
+// workers: blocks of at most colBudget/K positions (a multiple of 32, so of
+// every kernel's NR but NEON's), their number a multiple of the workers so
+// that each gets the same share. It returns the workers used and the block
+// width.
+func (c *Conv2D) blocking(ohw, maxW int) (nw, nb int) {
 	k := c.p.InC / c.p.Groups * c.p.KH * c.p.KW
-	nb := max(colBudget/k, 64)
-	nb = (nb + 63) &^ 63
-	return min(nb, ohw)
+	nbMax := min(max(colBudget/k&^31, 32), maxColBlock)
+	nw = max(1, min(maxW, (ohw+31)/32))
+	blocks := roundUp(max((ohw+nbMax-1)/nbMax, nw), nw)
+	nb = min(roundUp((ohw+blocks-1)/blocks, 32), maxColBlock, ohw)
+	return min(nw, (ohw+nb-1)/nb), nb
 }
 
+// scratchFor returns the scratch im2colGemm needs for ohw output positions
+// on nw workers: one packed block per worker.
+func (c *Conv2D) scratchFor(ohw, nw int) int {
+	nw, nb := c.blocking(ohw, nw)
+	return nw * c.p.InC / c.p.Groups * c.p.KH * c.p.KW * roundUp(nb, c.packed[0].kern.nr)
+}
+
+func roundUp(a, b int) int { return (a + b - 1) / b * b }
+
 // ScratchSize returns the number of float32 values Forward needs as scratch
-// for an n x InC x h x w input (0 for the depthwise and 1x1 forms).
+// for an n x InC x h x w input (0 for the depthwise and 1x1 forms). It
+// depends on GOMAXPROCS (one im2col block per worker); given less, for
+// instance after GOMAXPROCS grew, Forward uses fewer workers.
 func (c *Conv2D) ScratchSize(n, h, w int) int {
 	if c.kind != convIm2col {
 		return 0
@@ -160,7 +182,7 @@ func (c *Conv2D) ScratchSize(n, h, w int) int {
 	if oh <= 0 || ow <= 0 {
 		return 0
 	}
-	return c.p.InC / c.p.Groups * c.p.KH * c.p.KW * c.colBlock(oh*ow)
+	return c.scratchFor(oh*ow, Workers())
 }
 
 var errEmptyOutput = errors.New("input smaller than the dilated kernel")
@@ -182,7 +204,7 @@ func (c *Conv2D) Forward(dst, src []float32, n, h, w int, scratch []float32) err
 		return fmt.Errorf("ops.Conv2D: input has %d values, want %d = [%d, %d, %d, %d]", len(src), n*p.InC*h*w, n, p.InC, h, w)
 	case len(dst) != n*p.OutC*oh*ow:
 		return fmt.Errorf("ops.Conv2D: output has %d values, want %d = [%d, %d, %d, %d]", len(dst), n*p.OutC*oh*ow, n, p.OutC, oh, ow)
-	case len(scratch) < c.ScratchSize(n, h, w):
+	case c.kind == convIm2col && len(scratch) < c.scratchFor(oh*ow, 1):
 		return fmt.Errorf("ops.Conv2D: scratch has %d values, want %d", len(scratch), c.ScratchSize(n, h, w))
 	}
 	switch c.kind {
@@ -191,9 +213,64 @@ func (c *Conv2D) Forward(dst, src []float32, n, h, w int, scratch []float32) err
 	case convPointwise:
 		c.pointwise(dst, src, n, h*w)
 	default:
-		c.im2colGemm(dst, src, n, h, w, oh, ow, scratch)
+		nw := Workers()
+		for nw > 1 && c.scratchFor(oh*ow, nw) > len(scratch) {
+			nw-- // GOMAXPROCS grew since ScratchSize: use fewer workers
+		}
+		c.im2colGemm(dst, src, n, h, w, oh, ow, nw, scratch)
 	}
 	return nil
+}
+
+// im2colGemm lowers the convolution to GEMMs over blocks of output
+// positions. Each of the nw workers takes every nw-th block of columns,
+// writes the block's im2col matrix [ig*KH*KW, nb] straight into the GEMM's
+// packed right-hand panel layout in its own part of scratch, and multiplies
+// it by the packed weight into the output's columns on its own, so the
+// block stays in that core's cache between the two steps. Every output
+// value is computed the same way whatever the blocks and workers.
+func (c *Conv2D) im2colGemm(dst, src []float32, n, h, w, oh, ow, nw int, scratch []float32) {
+	p := c.p
+	ig, og := p.InC/p.Groups, p.OutC/p.Groups
+	k := ig * p.KH * p.KW
+	ohw := oh * ow
+	nw, nb := c.blocking(ohw, nw)
+	kn := c.packed[0].kern
+	per := k * roundUp(nb, kn.nr)
+	blocks := (ohw + nb - 1) / nb
+	var wg sync.WaitGroup
+	for s := 0; s < n; s++ {
+		for g := 0; g < p.Groups; g++ {
+			x := src[(s*p.InC+g*ig)*h*w : (s*p.InC+(g+1)*ig)*h*w]
+			y := dst[(s*p.OutC+g*og)*ohw : (s*p.OutC+(g+1)*og)*ohw]
+			pa := c.packed[g]
+			ep := c.epilogue(g)
+			work := func(t int) {
+				var row [maxColBlock]float32
+				for b := t; b < blocks; b += nw {
+					j0 := b * nb
+					cols := min(nb, ohw-j0)
+					np := (cols + kn.nr - 1) / kn.nr
+					pb := &PackedB{k: k, n: cols, kern: kn, data: scratch[t*per : t*per+np*kn.nr*k]}
+					for r := 0; r < k; r++ {
+						im2colRow(row[:cols], x, &p, r, h, w, ow, j0)
+						packRow(pb, r, row[:cols])
+					}
+					mp := (og + kn.mr - 1) / kn.mr
+					gemmTile(kn, gemmTask{0, mp, 0, np}, og, cols, k, 1, Mat{}, pa, Mat{}, pb, 0, Mat{y[j0:], ohw, 1}, ep)
+				}
+			}
+			wg.Add(nw - 1)
+			for t := 1; t < nw; t++ {
+				go func() {
+					defer wg.Done()
+					work(t)
+				}()
+			}
+			work(0)
+			wg.Wait()
+		}
+	}
 }
 
 // epilogue returns the GEMM epilogue for group g: its output channels' bias
@@ -221,31 +298,39 @@ func (c *Conv2D) pointwise(dst, src []float32, n, hw int) {
 	}
 }
 
-// im2colGemm lowers the convolution to GEMMs over blocks of output
-// positions: for each sample, group and block of nb positions, the im2col
-// matrix [ig*KH*KW, nb] is built in scratch and multiplied by the packed
-// weight straight into the output's columns.
-func (c *Conv2D) im2colGemm(dst, src []float32, n, h, w, oh, ow int, scratch []float32) {
-	p := c.p
-	ig, og := p.InC/p.Groups, p.OutC/p.Groups
-	k := ig * p.KH * p.KW
-	ohw := oh * ow
-	nb := c.colBlock(ohw)
-	for s := 0; s < n; s++ {
-		for g := 0; g < p.Groups; g++ {
-			x := src[(s*p.InC+g*ig)*h*w : (s*p.InC+(g+1)*ig)*h*w]
-			y := dst[(s*p.OutC+g*og)*ohw : (s*p.OutC+(g+1)*og)*ohw]
-			for j0 := 0; j0 < ohw; j0 += nb {
-				cols := min(nb, ohw-j0)
-				col := scratch[:k*cols]
-				ParallelFor(k, max(1, 16384/cols), func(lo, hi int) {
-					for r := lo; r < hi; r++ {
-						im2colRow(col[r*cols:(r+1)*cols], x, &p, r, h, w, ow, j0)
-					}
-				})
-				GemmPackedA(cols, 1, c.packed[g], RowMajor(col, cols), 0, Mat{y[j0:], ohw, 1}, c.epilogue(g))
-			}
+// packRow stores row r (all n columns) of a k x n matrix into pb's panel
+// layout, zero-padding the last panel: per block of kc rows starting at pc,
+// ceil(n/NR) panels of kcb x NR values, row p of panel jp at
+// (pc*np + jp*kcb + p)*NR. This is the layout PackB produces.
+func packRow(pb *PackedB, r int, row []float32) {
+	nr, kc := pb.kern.nr, pb.kern.kc
+	np := (pb.n + nr - 1) / nr
+	pc := r / kc * kc
+	kcb := min(kc, pb.k-pc)
+	base := pc*np*nr + (r-pc)*nr
+	full := len(row) / nr
+	for jp := 0; jp < full; jp++ {
+		d := pb.data[base+jp*kcb*nr : base+jp*kcb*nr+nr]
+		s := row[jp*nr : jp*nr+nr]
+		// Fixed-size copies compile to vector moves; copy() would call
+		// memmove for every 16 values.
+		switch nr {
+		case 16:
+			*(*[16]float32)(d) = *(*[16]float32)(s)
+		case 32:
+			*(*[32]float32)(d) = *(*[32]float32)(s)
+		case 12:
+			*(*[12]float32)(d) = *(*[12]float32)(s)
+		case 4:
+			*(*[4]float32)(d) = *(*[4]float32)(s)
+		default:
+			copy(d, s)
 		}
+	}
+	if full < np {
+		d := pb.data[base+full*kcb*nr : base+full*kcb*nr+nr]
+		m := copy(d, row[full*nr:])
+		clear(d[m:])
 	}
 }
 

@@ -231,29 +231,53 @@ func TestConv2D(t *testing.T) {
 	}
 }
 
-// TestConv2DColumnBlocks forces im2col blocks that split output rows, so
-// that each block starts and ends mid-row.
+// TestConv2DColumnBlocks runs a convolution whose im2col blocks start and
+// end mid-row on 1, 2, 3 and 5 workers (GOMAXPROCS), with scratch sized for
+// each, and for 3 workers with scratch for fewer: the results must be
+// correct and bit-identical.
 func TestConv2DColumnBlocks(t *testing.T) {
 	r := newRand(4)
-	p := Conv2DParams{InC: 128, OutC: 6, KH: 3, KW: 3, PadH: 2, PadW: 2, DilH: 2, DilW: 2}
-	n, h, w := 1, 37, 29 // 1073 positions; K = 1152 gives 256-column blocks
+	p := Conv2DParams{InC: 128, OutC: 6, KH: 3, KW: 3, PadH: 2, PadW: 2, DilH: 2, DilW: 2, Act: ActGELU}
+	n, h, w := 1, 37, 29 // 1073 positions; K = 1152 gives blocks of 96
 	weight := randNormal(r, 6*128*9, 0.1)
+	bias := randNormal(r, 6, 1)
 	src := randNormal(r, n*128*h*w, 1)
-	c, err := NewConv2D(weight, nil, p)
+	c, err := NewConv2D(weight, bias, p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if nb := c.colBlock(h * w); nb >= h*w || nb%w == 0 {
+	if _, nb := c.blocking(h*w, 2); nb >= h*w || nb%w == 0 {
 		t.Fatalf("block of %d columns does not split %dx%d mid-row", nb, h, w)
 	}
-	dst, dbuf := guarded(n * 6 * h * w)
-	scratch, sbuf := guarded(c.ScratchSize(n, h, w))
-	if err := c.Forward(dst, src, n, h, w, scratch); err != nil {
-		t.Fatal(err)
+	want := convRef(src, weight, bias, p, n, h, w)
+	var first []float32
+	prev := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(prev)
+	for _, workers := range []int{1, 2, 3, 5, -3} {
+		runtime.GOMAXPROCS(max(workers, -workers))
+		size := c.ScratchSize(n, h, w)
+		if workers < 0 {
+			size = c.scratchFor(h*w, 2) // room for 2 of the 3 workers
+		}
+		name := fmt.Sprintf("workers=%d", workers)
+		dst, dbuf := guarded(n * 6 * h * w)
+		scratch, sbuf := guarded(size)
+		if err := c.Forward(dst, src, n, h, w, scratch); err != nil {
+			t.Fatal(err)
+		}
+		checkGuards(t, name+" output", dbuf)
+		checkGuards(t, name+" scratch", sbuf)
+		checkRel(t, name, dst, want, convTol(1152))
+		if first == nil {
+			first = dst
+			continue
+		}
+		for i := range dst {
+			if math.Float32bits(dst[i]) != math.Float32bits(first[i]) {
+				t.Fatalf("%s: differs from 1 worker at %d", name, i)
+			}
+		}
 	}
-	checkGuards(t, "output", dbuf)
-	checkGuards(t, "scratch", sbuf)
-	checkRel(t, "blocks", dst, convRef(src, weight, nil, p, n, h, w), convTol(1152))
 }
 
 type convTCase struct {
