@@ -25,6 +25,7 @@ const (
 	opMul
 )
 
+// String names the operation for error messages.
 func (op binOp) String() string {
 	if op == opMul {
 		return "ops.Mul"
