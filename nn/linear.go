@@ -47,3 +47,50 @@ func (l *Linear) Forward(y []float32, ldy int, x []float32, ldx, rows int, beta 
 	}
 	ops.Gemm(rows, l.Out, l.In, 1, ops.RowMajor(x, ldx), ops.ColMajor(l.W.Data, l.In), beta, ops.RowMajor(y, ldy), ep)
 }
+
+// Apply is the layer on a Tape: y = x W^T + b for x [rows, in] -> [rows,
+// out]. Backward: dx = dy W, dW += dy^T x, db += column sums of dy.
+func (l *Linear) Apply(t *Tape, x *Var) *Var {
+	rows := x.Len() / l.In
+	mustLen("Linear", x, rows*l.In)
+	w := t.Param(l.W)
+	var b *Var
+	if l.B != nil {
+		b = t.Param(l.B)
+	}
+	y := t.out(anyGrad(x, w, b), rows, l.Out)
+	ep := ops.Epilogue{}
+	if l.B != nil {
+		ep.Bias = l.B.Data
+	}
+	ops.Gemm(rows, l.Out, l.In, 1, ops.RowMajor(x.Data(), l.In), ops.ColMajor(l.W.Data, l.In), 0, ops.RowMajor(y.Data(), l.Out), ep)
+	if y.Grad != nil {
+		t.record(func() {
+			dy := ops.RowMajor(y.Grad, l.Out)
+			if x.Grad != nil {
+				ops.Gemm(rows, l.In, l.Out, 1, dy, ops.RowMajor(l.W.Data, l.In), 1, ops.RowMajor(x.Grad, l.In), ops.Epilogue{})
+			}
+			if w.Grad != nil {
+				ops.Gemm(l.Out, l.In, rows, 1, ops.ColMajor(y.Grad, l.Out), ops.RowMajor(x.Data(), l.In), 1, ops.RowMajor(w.Grad, l.In), ops.Epilogue{})
+			}
+			if b != nil && b.Grad != nil {
+				colSums(b.Grad, y.Grad, rows, l.Out)
+			}
+		})
+	}
+	return y
+}
+
+// colSums adds the column sums of m [rows, cols] to dst, each column summed
+// in row order on one goroutine (deterministic).
+func colSums(dst, m []float32, rows, cols int) {
+	ops.ParallelFor(cols, 64, func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			var s float32
+			for r := 0; r < rows; r++ {
+				s += m[r*cols+j]
+			}
+			dst[j] += s
+		}
+	})
+}
