@@ -26,7 +26,7 @@ func (t *Tape) Conv2D(x *Var, n int, w, b *Param, g ops.ConvGeom, groups int) *V
 	}
 	y := t.out(anyGrad(x, wv, bv), n, o, oh, ow)
 	og, cg := o/groups, g.C/groups // output and input channels per group
-	rowsG := cg * kk                // im2col rows per group
+	rowsG := cg * kk               // im2col rows per group
 	col := t.Floats(g.C * kk * ohw)
 	ep := ops.Epilogue{BiasPerRow: true}
 	for s := 0; s < n; s++ {

@@ -541,22 +541,32 @@ func TestTapeGradients(t *testing.T) {
 				return y
 			}},
 		{name: "Conv2D", in: []gradInput{{shape: []int{2, 3, 7, 6}}, {shape: []int{4, 3, 3, 3}, param: true}, {shape: []int{4}, param: true}},
-			run: func(t *Tape, v []*Var, p []*Param) *Var { return t.Conv2D(v[0], 2, p[1], p[2], geom(3, 7, 6, 3, 2, 1, 1), 1) },
+			run: func(t *Tape, v []*Var, p []*Param) *Var {
+				return t.Conv2D(v[0], 2, p[1], p[2], geom(3, 7, 6, 3, 2, 1, 1), 1)
+			},
 			ref: func(x [][]float64) []float64 { return refConv(x[0], x[1], x[2], 2, geom(3, 7, 6, 3, 2, 1, 1), 4, 1) }},
 		{name: "Conv2DDilated", in: []gradInput{{shape: []int{1, 2, 9, 8}}, {shape: []int{3, 2, 3, 3}, param: true}},
-			run: func(t *Tape, v []*Var, p []*Param) *Var { return t.Conv2D(v[0], 1, p[1], nil, geom(2, 9, 8, 3, 1, 3, 3), 1) },
+			run: func(t *Tape, v []*Var, p []*Param) *Var {
+				return t.Conv2D(v[0], 1, p[1], nil, geom(2, 9, 8, 3, 1, 3, 3), 1)
+			},
 			ref: func(x [][]float64) []float64 { return refConv(x[0], x[1], nil, 1, geom(2, 9, 8, 3, 1, 3, 3), 3, 1) }},
 		{name: "Conv2DGroups", in: []gradInput{{shape: []int{2, 4, 5, 5}}, {shape: []int{6, 2, 3, 3}, param: true}, {shape: []int{6}, param: true}},
-			run: func(t *Tape, v []*Var, p []*Param) *Var { return t.Conv2D(v[0], 2, p[1], p[2], geom(4, 5, 5, 3, 1, 1, 1), 2) },
+			run: func(t *Tape, v []*Var, p []*Param) *Var {
+				return t.Conv2D(v[0], 2, p[1], p[2], geom(4, 5, 5, 3, 1, 1, 1), 2)
+			},
 			ref: func(x [][]float64) []float64 { return refConv(x[0], x[1], x[2], 2, geom(4, 5, 5, 3, 1, 1, 1), 6, 2) }},
 		{name: "Conv2DDepthwiseStride4", in: []gradInput{{shape: []int{1, 3, 8, 8}}, {shape: []int{3, 1, 4, 4}, param: true}},
-			run: func(t *Tape, v []*Var, p []*Param) *Var { return t.Conv2D(v[0], 1, p[1], nil, geom(3, 8, 8, 4, 4, 0, 1), 3) },
+			run: func(t *Tape, v []*Var, p []*Param) *Var {
+				return t.Conv2D(v[0], 1, p[1], nil, geom(3, 8, 8, 4, 4, 0, 1), 3)
+			},
 			ref: func(x [][]float64) []float64 { return refConv(x[0], x[1], nil, 1, geom(3, 8, 8, 4, 4, 0, 1), 3, 3) }},
 		{name: "ConvTranspose2D", in: []gradInput{{shape: []int{2, 3, 3, 4}}, {shape: []int{3, 2, 4, 4}, param: true}, {shape: []int{2}, param: true}},
 			run: func(t *Tape, v []*Var, p []*Param) *Var {
 				return t.ConvTranspose2D(v[0], 2, p[1], p[2], geom(2, 6, 8, 4, 2, 1, 1))
 			},
-			ref: func(x [][]float64) []float64 { return refConvT(x[0], x[1], x[2], 2, 3, 3, 4, geom(2, 6, 8, 4, 2, 1, 1)) }},
+			ref: func(x [][]float64) []float64 {
+				return refConvT(x[0], x[1], x[2], 2, 3, 3, 4, geom(2, 6, 8, 4, 2, 1, 1))
+			}},
 	}
 	for _, ta := range []bool{false, true} {
 		for _, tb := range []bool{false, true} {
