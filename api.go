@@ -85,9 +85,11 @@ type Request struct {
 	Boxes []Box
 }
 
-// LoadImage reads a JPEG or PNG file, decoded as OpenCV does (libjpeg's
-// chroma upsampling and colour conversion), in stored pixel order (an EXIF
-// orientation tag is not applied, as COCO's annotations expect).
+// LoadImage reads a JPEG or PNG file into packed 8-bit RGB, with libjpeg's
+// chroma upsampling and colour conversion as OpenCV uses them (Go's inverse
+// DCT rounds differently from libjpeg's, so a few percent of a JPEG's values
+// can differ from cv2.imread's by a level or two), in stored pixel order (an
+// EXIF orientation tag is not applied, as COCO's annotations expect).
 func LoadImage(path string) (image.Image, error) {
 	img, err := pipeline.LoadImage(path)
 	if err != nil {
