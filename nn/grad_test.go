@@ -621,9 +621,83 @@ func TestTapeGradients(t *testing.T) {
 				return refAttention(x[0], x[1], x[2], 4, 4, 4, 0, 0, 0, 1, 3, 6, 2, 2, 0.5)
 			}},
 	)
+	cases = append(cases,
+		gradCase{name: "SumBlocks", in: []gradInput{{shape: []int{2, 4, 3}}},
+			run: func(t *Tape, v []*Var, _ []*Param) *Var { return t.SumBlocks(v[0], 2, 4, 3, 3, 1, 2) },
+			ref: func(x [][]float64) []float64 {
+				y := make([]float64, 6)
+				for o := 0; o < 2; o++ {
+					for i := 0; i < 3; i++ {
+						y[o*3+i] = x[0][(o*4+3)*3+i] + x[0][(o*4+1)*3+i] + x[0][(o*4+2)*3+i]
+					}
+				}
+				return y
+			}},
+		gradCase{name: "OuterSum", in: []gradInput{{shape: []int{2, 3}}, {shape: []int{2, 3}}},
+			run: func(t *Tape, v []*Var, _ []*Param) *Var { return t.OuterSum(v[0], v[1], 2, 3) },
+			ref: func(x [][]float64) []float64 {
+				y := make([]float64, 18)
+				for b := 0; b < 2; b++ {
+					for i := 0; i < 3; i++ {
+						for j := 0; j < 3; j++ {
+							y[(b*3+i)*3+j] = x[0][b*3+i] + x[1][b*3+j]
+						}
+					}
+				}
+				return y
+			}},
+		gradCase{name: "AddBroadcast", in: []gradInput{{shape: []int{3, 4}}, {shape: []int{4}, param: true}},
+			run: func(t *Tape, v []*Var, p []*Param) *Var { return t.AddBroadcast(v[0], t.Param(p[1]), 3, 4) },
+			ref: func(x [][]float64) []float64 {
+				y := make([]float64, 12)
+				for i := range y {
+					y[i] = x[0][i] + x[1][i%4]
+				}
+				return y
+			}},
+		gradCase{name: "ParamSlice", in: []gradInput{{shape: []int{6}, param: true}},
+			run: func(t *Tape, _ []*Var, p []*Param) *Var { return t.Sigmoid(t.ParamSlice(p[0], 2, 5, 3, 1)) },
+			ref: func(x [][]float64) []float64 {
+				y := make([]float64, 3)
+				for i := range y {
+					y[i] = 1 / (1 + math.Exp(-x[0][2+i]))
+				}
+				return y
+			}},
+		gradCase{name: "ResizeBilinearX4", in: []gradInput{{shape: []int{2, 3, 5}}},
+			run: func(t *Tape, v []*Var, _ []*Param) *Var { return t.ResizeBilinear(v[0], 2, 3, 5, 12, 20) },
+			ref: func(x [][]float64) []float64 { return refResize(x[0], 2, 3, 5, 12, 20) }},
+		gradCase{name: "ResizeBilinearOdd", in: []gradInput{{shape: []int{1, 4, 3}}},
+			run: func(t *Tape, v []*Var, _ []*Param) *Var { return t.ResizeBilinear(v[0], 1, 4, 3, 7, 5) },
+			ref: func(x [][]float64) []float64 { return refResize(x[0], 1, 4, 3, 7, 5) }},
+	)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { runGradCase(t, tc) })
 	}
+}
+
+// refResize is PyTorch's bilinear interpolation with align_corners=False.
+func refResize(x []float64, planes, h, w, oh, ow int) []float64 {
+	y := make([]float64, planes*oh*ow)
+	src := func(o, in, out int) (int, int, float64) {
+		s := math.Max((float64(o)+0.5)*float64(in)/float64(out)-0.5, 0)
+		f := int(math.Floor(s))
+		if f > in-1 {
+			f = in - 1
+		}
+		return f, min(f+1, in-1), s - float64(f)
+	}
+	for p := 0; p < planes; p++ {
+		for oy := 0; oy < oh; oy++ {
+			a0, a1, ly := src(oy, h, oh)
+			for ox := 0; ox < ow; ox++ {
+				b0, b1, lx := src(ox, w, ow)
+				v := func(yy, xx int) float64 { return x[(p*h+yy)*w+xx] }
+				y[(p*oh+oy)*ow+ox] = (1-ly)*((1-lx)*v(a0, b0)+lx*v(a0, b1)) + ly*((1-lx)*v(a1, b0)+lx*v(a1, b1))
+			}
+		}
+	}
+	return y
 }
 
 func TestBatchNormRunningStats(t *testing.T) {

@@ -86,6 +86,11 @@ func (t *Tape) out(needGrad bool, shape ...int) *Var {
 // record adds a backward step.
 func (t *Tape) record(f func()) { t.back = append(t.back, f) }
 
+// Record adds a backward step for an operation defined outside this package
+// (a loss): f must add the operation's contribution to its inputs' Grad
+// from its output's Grad. Steps run in reverse order of recording.
+func (t *Tape) Record(f func()) { t.record(f) }
+
 // anyGrad reports whether a gradient flows to any of vs.
 func anyGrad(vs ...*Var) bool {
 	for _, v := range vs {

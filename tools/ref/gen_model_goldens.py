@@ -107,7 +107,7 @@ def make_input(rec):
     return (x * amps).to(torch.float32)
 
 
-def write_case(case, cfg, model, entries, inp, extra_meta=None):
+def write_case(case, cfg, model, entries, inp, extra_meta=None, outputs=True):
     x = make_input(inp)
     with torch.no_grad():
         hm, outs = model(x)
@@ -120,8 +120,9 @@ def write_case(case, cfg, model, entries, inp, extra_meta=None):
         manifest.update(extra_meta)
     with open(os.path.join(OUT, case + ".manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
-    ref.write_safetensors(os.path.join(OUT, case + ".out.safetensors"), outs,
-                          {"generator": "tools/ref/gen_model_goldens.py", "torch": torch.__version__})
+    if outputs:
+        ref.write_safetensors(os.path.join(OUT, case + ".out.safetensors"), outs,
+                              {"generator": "tools/ref/gen_model_goldens.py", "torch": torch.__version__})
     amax = float(hm.abs().max())
     print(f"{case}: heatmaps {tuple(hm.shape)} max|h| {amax:.4g}", {k: tuple(v.shape) for k, v in outs.items()})
 
@@ -212,8 +213,102 @@ def side_case(case, cfg, gains, nsamples):
     write_case(case, cfg, model, entries, input_recipe(nsamples, seed, amps))
 
 
+SUB_LIMIT = 8192  # gradients larger than this are stored subsampled
+
+
+def trained_grads(model, x, kp, trainable, full, dtype):
+    """One train-mode forward/backward of the joint loss in dtype; returns
+    the loss parts, the gradients (float64 numpy) and the model."""
+    model = model.to(dtype)
+    model.train()
+    for n, p in model.named_parameters():
+        p.requires_grad_(n in trainable)
+        p.grad = None
+    hm, _ = model(x.to(dtype), train_backbone=full)
+    loss, lk, ls = ref.joint_loss(hm, torch.from_numpy(kp).to(dtype), lam=0.7)
+    loss.backward()
+    params = dict(model.named_parameters())
+    grads = {}
+    for n in trainable:
+        gr = params[n].grad  # None for modules no sample used (a strip module above its level)
+        grads[n] = (gr if gr is not None else torch.zeros_like(params[n])).detach().double().reshape(-1).numpy()
+    return (float(loss), float(lk), float(ls)), grads, model
+
+
+def grad_case(case, src, full):
+    """Training goldens for the model of manifest `src`: one train-mode
+    forward (BatchNorm on batch statistics) and backward of the joint loss on
+    random keypoints, computed by PyTorch in float64 (the true gradient) and
+    in float32. Writes loss, loss_k, loss_s, every trainable parameter's
+    float64 gradient (side.* and keypoint_head.*, or all with full), PyTorch
+    float32's own error against it (||g32 - g64|| / ||g64||, `pterr.`), and
+    the BatchNorm running statistics after the step."""
+    with open(os.path.join(OUT, src + ".manifest.json")) as f:
+        man = json.load(f)
+    cfg = man["config"]
+
+    def fresh():
+        model = ref.PoseModel(cfg)
+        sd = model.state_dict()
+        for e in man["tensors"]:
+            sd[e["name"]] = ref.manifest_tensor(e)
+        model.load_state_dict(sd)
+        return model
+
+    x = make_input(man["input"])
+    b = x.shape[0]
+    rng = np.random.default_rng(name_seed(case, "keypoints") % (2**32))
+    kp = np.zeros((b, 17, 3), dtype=np.float32)
+    kp[:, :, 0] = np.round(rng.uniform(-20, 211, (b, 17)) * 4) / 4  # exact in float32
+    kp[:, :, 1] = np.round(rng.uniform(-20, 275, (b, 17)) * 4) / 4
+    kp[:, :, 2] = rng.choice([0, 1, 2], (b, 17), p=[0.2, 0.3, 0.5])
+    trainable = [n for n, _ in fresh().named_parameters()
+                 if full or n.startswith("side.") or n.startswith("keypoint_head.")]
+    parts64, g64, m64 = trained_grads(fresh(), x, kp, trainable, full, torch.float64)
+    parts32, g32, _ = trained_grads(fresh(), x, kp, trainable, full, torch.float32)
+    out = {"keypoints": torch.from_numpy(kp)}
+    for name, v in zip(("loss", "loss_k", "loss_s"), parts64):
+        out[name] = torch.tensor([v], dtype=torch.float32)
+    meta = {"generator": "tools/ref/gen_model_goldens.py", "source": src, "mode": "full" if full else "side",
+            "sub_limit": str(SUB_LIMIT), "reference": "PyTorch float64; pterr.* = PyTorch float32's relative error"}
+    worst = 0.0
+    for n in trainable:
+        g, g2 = g64[n], g32[n]
+        nrm = np.linalg.norm(g)
+        err = float(np.linalg.norm(g2 - g) / nrm) if nrm > 0 else float(np.linalg.norm(g2))
+        if ".k.bias" not in n:
+            worst = max(worst, err)
+        out["pterr." + n] = torch.tensor([err], dtype=torch.float32)
+        out["gradnorm." + n] = torch.tensor([nrm], dtype=torch.float32)
+        if g.size > SUB_LIMIT:
+            stride = (g.size + SUB_LIMIT - 1) // SUB_LIMIT
+            out["gradsub." + n] = torch.from_numpy(g[::stride].astype(np.float32))
+        else:
+            out["grad." + n] = torch.from_numpy(g.astype(np.float32))
+    for n, t in m64.state_dict().items():
+        if n.endswith("running_mean") or n.endswith("running_var"):
+            out["after." + n] = t.detach().float().clone()
+    ref.write_safetensors(os.path.join(OUT, case + ".grad.safetensors"), out, meta)
+    print(f"{case}: loss {parts64[0]:.6f} (L_K {parts64[1]:.6g}, L_S {parts64[2]:.6g}), {len(trainable)} gradients; "
+          f"PyTorch float32 vs float64: worst {worst:.3g}")
+
+
+def train_side_case():
+    """A side network for the gradient test: moderate gains (well conditioned
+    in float32) that still put train-mode samples in several fusion levels."""
+    case = "side_tiny_train"
+    cfg = side_cfg(48, 4, 3, 32, 16, 4, 8)
+    model, entries = build(cfg, case, side_overrides(case, 32, (10.0, 1.0)))
+    write_case(case, cfg, model, entries, input_recipe(5, name_seed(case, "input"), [0.0, 8.0, 16.0, 32.0, 64.0]), outputs=False)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+    if len(sys.argv) > 1 and sys.argv[1] == "grads":
+        train_side_case()
+        grad_case("side_tiny_train", "side_tiny_train", full=False)
+        grad_case("vitpose_tiny_simple_train", "vitpose_tiny_simple", full=True)
+        return
     torch.manual_seed(0)
     # Plain ViTPose: tiny (classic and simple heads) and ViTPose-S.
     for case, cfg, b in (("vitpose_tiny", tiny_cfg(), 2),
@@ -225,6 +320,10 @@ def main():
     # with non-zero output projections and samples in different fusion levels.
     side_case("side_tiny", side_cfg(48, 4, 3, 32, 16, 4, 8), (300.0, 2.0), 5)
     side_case("side_small", side_cfg(384, 12, 12, 128, 64, 4, 16), (SMALL_FRE_GAIN, 2.0), 4)
+    # Training: side-tuning gradients and full fine-tuning gradients.
+    train_side_case()
+    grad_case("side_tiny_train", "side_tiny_train", full=False)
+    grad_case("vitpose_tiny_simple_train", "vitpose_tiny_simple", full=True)
 
 
 if __name__ == "__main__":

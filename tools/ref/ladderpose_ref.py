@@ -434,10 +434,11 @@ class PoseModel(nn.Module):
         self.keypoint_head = head(cfg["dim"], cfg["keypoints"])
         self.h, self.w = cfg["input"][0] // 16, cfg["input"][1] // 16
 
-    def forward(self, img):
-        """Returns heatmaps and a dict of the named intermediate tensors."""
+    def forward(self, img, train_backbone=False):
+        """Returns heatmaps and a dict of the named intermediate tensors.
+        The backbone is frozen (no gradient) unless train_backbone."""
         out = {}
-        with torch.no_grad():
+        with torch.set_grad_enabled(train_backbone and torch.is_grad_enabled()):
             flast, taps = self.backbone(img)
         out["backbone"] = flast
         z = flast
