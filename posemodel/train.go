@@ -240,13 +240,13 @@ func (g *mgaNet) trainForward(t *nn.Tape, s *sideNet, fvit, ffv, fsv *nn.Var, b 
 	var gs, es, ps [3]*nn.Var
 	for k, kp := range g.kinds {
 		xt := t.Mul(kp.t1.Apply(t, inputs[k]), t.Softmax(t.Add(kp.t2.Apply(t, inputs[k]), j), c))
-		pooled := t.AdaptiveAvgPool(xt, b*n, c, v)               // [B*N, V]
-		pt := t.Softmax(t.Transpose(pooled, b, n, v), n)         // P^T [B, V, N]
-		gk := t.MatMul(pt, xt, b, v, n, c, false, false)         // G = P^T X~ [B, V, C]
-		z := t.MatMul(gk, w, 1, b*v, c, c, false, false)         // Z = G W
-		s1 := t.MatMul(z, a1, 1, b*v, c, 1, false, false)        // Z_i . a1
-		s2 := t.MatMul(z, a2, 1, b*v, c, 1, false, false)        // Z_j . a2
-		es[k] = t.LeakyReLU(t.OuterSum(s1, s2, b, v), 0.2)       // [B, V, V]
+		pooled := t.AdaptiveAvgPool(xt, b*n, c, v)         // [B*N, V]
+		pt := t.Softmax(t.Transpose(pooled, b, n, v), n)   // P^T [B, V, N]
+		gk := t.MatMul(pt, xt, b, v, n, c, false, false)   // G = P^T X~ [B, V, C]
+		z := t.MatMul(gk, w, 1, b*v, c, c, false, false)   // Z = G W
+		s1 := t.MatMul(z, a1, 1, b*v, c, 1, false, false)  // Z_i . a1
+		s2 := t.MatMul(z, a2, 1, b*v, c, 1, false, false)  // Z_j . a2
+		es[k] = t.LeakyReLU(t.OuterSum(s1, s2, b, v), 0.2) // [B, V, V]
 		gs[k], ps[k] = gk, pt
 	}
 	alpha, beta := t.Param(g.alpha), t.Param(g.beta)
@@ -255,7 +255,7 @@ func (g *mgaNet) trainForward(t *nn.Tape, s *sideNet, fvit, ffv, fsv *nn.Var, b 
 	fv = t.Add(fv, t.MatMul(t.Softmax(fe, v), fv, b, v, v, c, false, false))
 	pbar := t.MulConst(t.Add(t.Add(ps[0], ps[1]), ps[2]), float32(1)/3)
 	y := t.MatMul(pbar, fv, b, n, v, c, true, false) // Pbar [B, N, V] stored transposed
-	grid := t.Transpose(y, b, n, c)                 // [B, C, N]
+	grid := t.Transpose(y, b, n, c)                  // [B, C, N]
 	out := t.ReLU(g.outBN.Apply(t, t.Conv2D(grid, b, g.outW, nil, conv1x1(c, s.gh, s.gw), 1), b, n))
 	return t.Transpose(out, b, c, n)
 }
