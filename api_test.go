@@ -63,14 +63,20 @@ type golden struct {
 
 // Tolerances against the PyTorch + NumPy/OpenCV pipeline of
 // tools/gen_estimate_golden.py. The network differs from PyTorch by up to
-// ~1e-5 of the heatmaps' range (float32, other summation orders) and the crop
-// is float32 against float64: keypoint scores (heatmap maxima) agree to 1e-4
-// relative, positions to 0.01 pixel (the DARK step amplifies heatmap
-// differences by the inverse Hessian of the blurred log-heatmap). Where a
+// ~1e-6 of the heatmaps' range (float32, other summation orders) and the crop
+// is float32 against float64: keypoint scores (heatmap maxima, of the order
+// of 1 here) agree to 1e-4 relative to max(1, |score|). Positions agree to
+// goldenPosTol heatmap pixels (one is SW/47 image pixels): the DARK step
+// multiplies heatmap differences by the inverse Hessian of the blurred
+// log-heatmap, which this untrained model's irregular heatmaps make
+// ill-conditioned here and there (measured: 0.0007 heatmap pixel with the
+// AVX2 kernels, 0.010 with the pure-Go ones, both on one keypoint whose
+// Newton step leaves the crop); a convention error (half-pixel shift, flip,
+// scale, decoder) moves keypoints by a tenth of a pixel or more. Where a
 // heatmap's two largest values are closer than argmaxMargin (relative),
 // rounding may pick the other one: such keypoints are compared by score only.
 const (
-	goldenPosTol   = 0.01
+	goldenPosTol   = 0.05
 	goldenScoreTol = 1e-4
 	argmaxMargin   = 2e-4
 )
@@ -119,7 +125,7 @@ func TestEstimateGolden(t *testing.T) {
 				}
 				for k, kp := range p.Keypoints {
 					w := want.Keypoints[k]
-					ds := math.Abs(kp.Score-w[2]) / math.Max(math.Abs(w[2]), 1e-3)
+					ds := math.Abs(kp.Score-w[2]) / math.Max(math.Abs(w[2]), 1)
 					maxScore = math.Max(maxScore, ds)
 					if ds > goldenScoreTol {
 						t.Errorf("box %d keypoint %d: score %v, want %v", p.BoxIndex, k, kp.Score, w[2])
@@ -128,14 +134,15 @@ func TestEstimateGolden(t *testing.T) {
 						skipped++
 						continue
 					}
-					d := math.Max(math.Abs(kp.X-w[0]), math.Abs(kp.Y-w[1]))
+					// In heatmap pixels.
+					d := math.Max(math.Abs(kp.X-w[0])*47/p.Frame.SW, math.Abs(kp.Y-w[1])*63/p.Frame.SH)
 					maxPos = math.Max(maxPos, d)
 					if d > goldenPosTol {
 						t.Errorf("box %d keypoint %d: (%.4f, %.4f), want (%.4f, %.4f)", p.BoxIndex, k, kp.X, kp.Y, w[0], w[1])
 					}
 				}
 			}
-			t.Logf("%d people kept; max position error %.2g px, max score error %.2g (relative); %d keypoints with an ambiguous argmax compared by score only",
+			t.Logf("%d people kept; max position error %.2g heatmap pixel, max score error %.2g; %d keypoints with an ambiguous argmax compared by score only",
 				len(poses), maxPos, maxScore, skipped)
 		})
 	}
