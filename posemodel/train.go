@@ -28,13 +28,74 @@ const (
 	HeadOnly
 )
 
+// Variant selects a reduced side network for ablation studies (the paper's
+// Table 6). Each reduced variant feeds its features straight to the output
+// projection in place of F_fus (our choice; SPEC.md defines only Full).
+type Variant int
+
+const (
+	VariantFull    Variant = iota // SPEC.md: fusion and graph aggregation
+	VariantFreq                   // F_fus = F_fre (frequency path only)
+	VariantSpatial                // F_fus = F_spa (ASPP path only)
+	VariantAdd                    // F_fus = F_fre + F_spa (both, plain addition)
+	VariantASF                    // F_fus = F_fv + F_sv (adaptive symmetric fusion, no graph)
+)
+
+// String names the variant as the ablation table does.
+func (v Variant) String() string {
+	switch v {
+	case VariantFreq:
+		return "+frequency"
+	case VariantSpatial:
+		return "+spatial"
+	case VariantAdd:
+		return "+both (addition)"
+	case VariantASF:
+		return "+adaptive symmetric fusion"
+	}
+	return "+multi-graph aggregation (full)"
+}
+
+// Uses reports whether the variant's forward pass reads the side parameter
+// named name.
+func (v Variant) Uses(name string) bool {
+	has := func(ps ...string) bool {
+		for _, p := range ps {
+			if hasPrefix(name, p) {
+				return true
+			}
+		}
+		return false
+	}
+	common := has("side.stem.", "side.out_proj.")
+	switch v {
+	case VariantFreq:
+		return common || has("side.freq.")
+	case VariantSpatial:
+		return common || has("side.aspp.")
+	case VariantAdd:
+		return common || has("side.freq.", "side.aspp.")
+	case VariantASF:
+		return common || has("side.freq.", "side.aspp.", "side.asf.", "side.ladder.")
+	}
+	return hasPrefix(name, "side.")
+}
+
+// TrainOptions select what a training forward computes.
+type TrainOptions struct {
+	Mode    TrainMode
+	UseSide bool    // run the side network (false: the frozen baseline, or plain ViTPose)
+	Variant Variant // the side network's ablation variant
+}
+
 // TrainForward runs the network on images [B, 3, H, W] with the side network
-// (if any) and the head on the tape t, and returns the heatmaps [B, K, H/4,
+// (if used) and the head on the tape t, and returns the heatmaps [B, K, H/4,
 // W/4]. In SideTuning and HeadOnly modes the backbone runs in inference mode
 // in ws (which must not be reused before t's backward pass). Parameters whose
-// Grad is nil do not receive gradients (see EnableGrads). useSide false skips
-// the side network (the frozen baseline and plain ViTPose training).
-func (m *Model) TrainForward(t *nn.Tape, ws *Workspace, images []float32, b int, mode TrainMode, useSide bool) (*nn.Var, error) {
+// Grad is nil do not receive gradients (see EnableGrads). With an eval-mode
+// tape (t.Train false) it is the inference forward of the chosen variant.
+func (m *Model) TrainForward(t *nn.Tape, ws *Workspace, images []float32, b int, o TrainOptions) (*nn.Var, error) {
+	mode, useSide := o.Mode, o.UseSide
 	c := m.Cfg
 	if len(images) != b*3*c.Input[0]*c.Input[1] {
 		return nil, fmt.Errorf("train forward: %d image values for batch %d of 3x%dx%d", len(images), b, c.Input[0], c.Input[1])
@@ -60,7 +121,7 @@ func (m *Model) TrainForward(t *nn.Tape, ws *Workspace, images []float32, b int,
 	}
 	z := flast
 	if useSide {
-		z = m.side.trainForward(t, img, b, flast, taps)
+		z = m.side.trainForward(t, img, b, flast, taps, o.Variant)
 	}
 	return m.trainHead(t, z, b), nil
 }
@@ -128,14 +189,9 @@ func conv3x3(c, h, w, stride, dil int) ops.ConvGeom {
 
 // trainForward is SPEC.md sections 1.5 and 2-7 on the tape: it returns
 // Z = F_last + out_proj(F_fus), [B*N, D].
-func (s *sideNet) trainForward(t *nn.Tape, img *nn.Var, b int, flast *nn.Var, taps [3]*nn.Var) *nn.Var {
+func (s *sideNet) trainForward(t *nn.Tape, img *nn.Var, b int, flast *nn.Var, taps [3]*nn.Var, v Variant) *nn.Var {
 	n, c := s.gh*s.gw, s.c
 	H, W := s.cfg.Input[0], s.cfg.Input[1]
-
-	// F_vit = F_last + sum_k g_k T_k.
-	gates := t.Param(s.gates)
-	sum := t.Add(t.Add(t.ScaleBy(taps[0], gates, 0), t.ScaleBy(taps[1], gates, 1)), t.ScaleBy(taps[2], gates, 2))
-	fvit := t.Add(flast, sum)
 
 	// Stem.
 	h1, w1 := (H+1)/2, (W+1)/2
@@ -146,21 +202,42 @@ func (s *sideNet) trainForward(t *nn.Tape, img *nn.Var, b int, flast *nn.Var, ta
 	g := t.ReLU(s.stem2BN.Apply(t, x, b, h2*w2))
 
 	// Frequency path.
-	x, hx, wx := g, h2, w2
-	for _, f := range s.freq {
-		x, hx, wx = f.trainForward(t, x, b, c, hx, wx)
+	var ffre, fspa *nn.Var
+	if v != VariantSpatial {
+		x, hx, wx := g, h2, w2
+		for _, f := range s.freq {
+			x, hx, wx = f.trainForward(t, x, b, c, hx, wx)
+		}
+		ffre = t.Transpose(x, b, c, n)
 	}
-	ffre := t.Transpose(x, b, c, n)
 
 	// ASPP.
-	fspa := t.Transpose(s.aspp.trainForward(t, g, b, c, h2, w2), b, c, n)
-
-	// Fusion.
-	ffv := s.asf[0].trainForward(t, s, fvit, ffre, b)
-	fsv := s.asf[1].trainForward(t, s, fvit, fspa, b)
-
-	// Graph aggregation and output projection.
-	ffus := s.mga.trainForward(t, s, fvit, ffv, fsv, b)
+	if v != VariantFreq {
+		fspa = t.Transpose(s.aspp.trainForward(t, g, b, c, h2, w2), b, c, n)
+	}
+	var ffus *nn.Var
+	switch v {
+	case VariantFreq:
+		ffus = ffre
+	case VariantSpatial:
+		ffus = fspa
+	case VariantAdd:
+		ffus = t.Add(ffre, fspa)
+	default:
+		// F_vit = F_last + sum_k g_k T_k.
+		gates := t.Param(s.gates)
+		sum := t.Add(t.Add(t.ScaleBy(taps[0], gates, 0), t.ScaleBy(taps[1], gates, 1)), t.ScaleBy(taps[2], gates, 2))
+		fvit := t.Add(flast, sum)
+		// Fusion.
+		ffv := s.asf[0].trainForward(t, s, fvit, ffre, b)
+		fsv := s.asf[1].trainForward(t, s, fvit, fspa, b)
+		if v == VariantASF {
+			ffus = t.Add(ffv, fsv)
+		} else {
+			// Graph aggregation.
+			ffus = s.mga.trainForward(t, s, fvit, ffv, fsv, b)
+		}
+	}
 	return t.Add(flast, s.outProj.Apply(t, ffus))
 }
 
@@ -260,18 +337,20 @@ func (g *mgaNet) trainForward(t *nn.Tape, s *sideNet, fvit, ffv, fsv *nn.Var, b 
 	return t.Transpose(out, b, c, n)
 }
 
-// EnableGrads allocates gradients for the parameters that mode trains and
-// removes them from the others (frozen): in SideTuning every side.* and
-// keypoint_head.* parameter, in HeadOnly the head's, in FullTuning all.
-// BatchNorm running statistics never get gradients.
-func (m *Model) EnableGrads(mode TrainMode) {
+// EnableGrads allocates gradients for the parameters that o trains and
+// removes them from the others (frozen): in SideTuning every side.*
+// parameter its variant uses and every keypoint_head.* parameter, in
+// HeadOnly the head's, in FullTuning all (the side network's as in
+// SideTuning). BatchNorm running statistics never get gradients.
+func (m *Model) EnableGrads(o TrainOptions) {
 	for _, p := range m.Params() {
 		train := false
-		switch mode {
+		side := hasPrefix(p.Name, "side.")
+		switch o.Mode {
 		case FullTuning:
-			train = true
+			train = !side || (o.UseSide && o.Variant.Uses(p.Name))
 		case SideTuning:
-			train = hasPrefix(p.Name, "side.") || hasPrefix(p.Name, "keypoint_head.")
+			train = (side && o.UseSide && o.Variant.Uses(p.Name)) || hasPrefix(p.Name, "keypoint_head.")
 		case HeadOnly:
 			train = hasPrefix(p.Name, "keypoint_head.")
 		}

@@ -65,10 +65,11 @@ func TestTrainGradientsMatchPyTorch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m.EnableGrads(tc.mode)
+			opt := TrainOptions{Mode: tc.mode, UseSide: tc.side}
+			m.EnableGrads(opt)
 			in, shape := man.InputData()
 			tp := nn.NewTape(true)
-			hm, err := m.TrainForward(tp, NewWorkspace(), in, shape[0], tc.mode, tc.side)
+			hm, err := m.TrainForward(tp, NewWorkspace(), in, shape[0], opt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -176,13 +177,60 @@ func TestTapeForwardMatchesInference(t *testing.T) {
 		wantData := append([]float32(nil), want.Data()...)
 		for _, mode := range []TrainMode{SideTuning, FullTuning} {
 			tp := nn.NewTape(false)
-			hm, err := m.TrainForward(tp, NewWorkspace(), in, shape[0], mode, m.HasSide())
+			hm, err := m.TrainForward(tp, NewWorkspace(), in, shape[0], TrainOptions{Mode: mode, UseSide: m.HasSide()})
 			if err != nil {
 				t.Fatal(err)
 			}
 			e, r := relErr(hm.Data(), wantData)
 			if e > 1e-5*r {
 				t.Errorf("%s mode %d: tape forward differs from inference: max abs err %.3g (max %.3g)", name, mode, e, r)
+			}
+		}
+	}
+}
+
+// TestVariantsTrainTheirParameters: each ablation variant runs forward and
+// backward, and exactly the parameters it uses receive non-zero gradients.
+func TestVariantsTrainTheirParameters(t *testing.T) {
+	m, man := loadManifestModel(t, "side_tiny_train")
+	in, shape := man.InputData()
+	ref, _ := weights.Open(filepath.Join(modelsDir(), "side_tiny_train.grad.safetensors"))
+	defer ref.Close()
+	kp, _, _ := ref.Float32("keypoints")
+	for _, v := range []Variant{VariantFreq, VariantSpatial, VariantAdd, VariantASF, VariantFull} {
+		o := TrainOptions{Mode: SideTuning, UseSide: true, Variant: v}
+		m.EnableGrads(o)
+		tp := nn.NewTape(true)
+		hm, err := m.TrainForward(tp, NewWorkspace(), in, shape[0], o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		loss, _, err := JointLoss(tp, hm, kp, DefaultLambda, 256, 192)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tp.Backward(loss); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range m.Params() {
+			if !hasPrefix(p.Name, "side.") || p.Buffer {
+				continue
+			}
+			if v.Uses(p.Name) != (p.Grad != nil) {
+				t.Errorf("%v: %s trainable %v, used %v", v, p.Name, p.Grad != nil, v.Uses(p.Name))
+			}
+		}
+		for _, name := range []string{"side.stem.conv1.weight", "side.out_proj.weight"} {
+			for _, p := range m.Params() {
+				if p.Name == name && p.Grad != nil {
+					nz := false
+					for _, g := range p.Grad {
+						nz = nz || g != 0
+					}
+					if !nz {
+						t.Errorf("%v: %s has an all-zero gradient", v, name)
+					}
+				}
 			}
 		}
 	}

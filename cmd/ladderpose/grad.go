@@ -76,9 +76,10 @@ func runGrad(args []string, stdout, stderr io.Writer) error {
 	} else if !m.HasSide() {
 		mode = posemodel.HeadOnly
 	}
-	m.EnableGrads(mode)
+	opt := posemodel.TrainOptions{Mode: mode, UseSide: m.HasSide()}
+	m.EnableGrads(opt)
 	tp := nn.NewTape(true)
-	hm, err := m.TrainForward(tp, posemodel.NewWorkspace(), img, b, mode, m.HasSide())
+	hm, err := m.TrainForward(tp, posemodel.NewWorkspace(), img, b, opt)
 	if err != nil {
 		return err
 	}
