@@ -13,8 +13,12 @@
 #         ITERS passes after 3 warm-up passes)
 # and prints the medians over the rounds, the ratio ours/ORT (time; <= 1.0 means
 # we are at least as fast) and our GFLOP/s (37.05 GFLOP per image). PyTorch
-# eager (Debian's 1.13, generic BLAS) is timed once per thread count for
-# reference (SKIP_TORCH=1 skips it). Each process loads its own model; the
+# eager (Debian's 1.13 on the system BLAS, its threads capped by
+# OPENBLAS_NUM_THREADS and OMP_NUM_THREADS, OpenMP's idle threads not
+# spinning: OMP_WAIT_POLICY=PASSIVE) is timed once per thread count for
+# reference (SKIP_TORCH=1 skips it). ORT and PyTorch also report their CPU time
+# per pass, printed as "cores used" (CPU time / wall time) to show that each
+# ran on the number of threads asked. Each process loads its own model; the
 # rounds alternate so that both engines see the same machine load. On a shared
 # machine the figures are noisy: the load average is printed before and after.
 #
@@ -51,7 +55,7 @@ for r in $(seq "$rounds"); do
 		"$out/ladderpose.test" -test.run '^$' -test.bench 'ViTPose/B/batch1$' -test.benchtime "${iters}x" -test.cpu "$t" >>"$out/ours.txt"
 		node tools/ort/ort_bench.mjs "$model" "$t" "$iters" 3 1 >>"$out/ort.txt"
 		if [ "$r" = 1 ] && [ "${SKIP_TORCH:-0}" != 1 ]; then
-			/usr/bin/python3 tools/ort/export_vitpose.py time "$t" 3 B >>"$out/torch.txt"
+			OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t /usr/bin/python3 tools/ort/export_vitpose.py time "$t" 3 B >>"$out/torch.txt"
 		fi
 	done
 	echo "round $r/$rounds done; load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
@@ -61,15 +65,18 @@ echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 median() { sort -g | awk '{a[NR]=$1} END{if (NR==0) {print "nan"} else if (NR%2) {print a[(NR+1)/2]} else {print (a[NR/2]+a[NR/2+1])/2}}'; }
 field() { awk -v k="$1" '{for(i=1;i<=NF;i++) if (index($i, k"=")==1) print substr($i, length(k)+2)}'; }
 printf "\nViTPose-B, batch 1, 256x192 (ms per image; medians of %d rounds of %d passes)\n" "$rounds" "$iters"
-printf "%3s %10s %10s %12s %8s %8s\n" thr ours ORT "torch eager" ours/ORT "GFLOP/s"
+printf "%3s %10s %10s %12s %8s %8s %11s %12s\n" thr ours ORT "torch eager" ours/ORT "GFLOP/s" "ORT cores" "torch cores"
 for t in 1 2; do
 	suffix=""
 	[ $t -gt 1 ] && suffix="-$t"
 	ours=$({ grep "^BenchmarkViTPose/B/batch1${suffix}[[:space:]]" "$out/ours.txt" || true; } | awk '{for(i=1;i<=NF;i++) if ($i=="ms/image") print $(i-1)}' | median)
 	ort=$({ grep "^ort threads=$t " "$out/ort.txt" || true; } | field median_ms | median)
 	tor=$({ grep "^torch threads=$t " "$out/torch.txt" || true; } | field median_ms | median)
-	awk -v t="$t" -v a="$ours" -v b="$ort" -v c="$tor" \
-		'BEGIN{printf "%3d %10.1f %10.1f %12s %8.2f %8.1f\n", t, a, b, (c=="nan" ? "-" : sprintf("%.1f", c)), a/b, 37.0457/a*1e3}'
+	ortcpu=$({ grep "^ort threads=$t " "$out/ort.txt" || true; } | field cpu_ms | median)
+	torcpu=$({ grep "^torch threads=$t " "$out/torch.txt" || true; } | field cpu_ms | median)
+	awk -v t="$t" -v a="$ours" -v b="$ort" -v c="$tor" -v oc="$ortcpu" -v tc="$torcpu" \
+		'BEGIN{printf "%3d %10.1f %10.1f %12s %8.2f %8.1f %11.2f %12s\n", t, a, b, (c=="nan" ? "-" : sprintf("%.1f", c)), a/b, 37.0457/a*1e3,
+			oc/b, (c=="nan" ? "-" : sprintf("%.2f", tc/c))}'
 done
 echo
 echo "raw outputs in $out (ours.txt, ort.txt, torch.txt)"

@@ -13,7 +13,13 @@ from torch.manual_seed(1): timings depend on the shapes only.
 
 "time" runs torch.set_num_threads(THREADS), 2 warm-up passes under
 torch.inference_mode(), then ITERS timed passes, and prints one line:
-  torch threads=T batch=1 iters=N median_ms=M min_ms=M
+  torch threads=T batch=1 iters=N median_ms=M min_ms=M cpu_ms=C
+cpu_ms is the process's CPU time per pass: about THREADS x median_ms when
+the thread count holds. Debian's PyTorch calls the system BLAS (OpenBLAS
+when installed), which starts its own threads: run this with
+OPENBLAS_NUM_THREADS and OMP_NUM_THREADS set to THREADS and
+OMP_WAIT_POLICY=PASSIVE, or the two thread pools fight over the cores
+(compare-ort.sh does).
 """
 import os
 import statistics
@@ -73,11 +79,14 @@ def time_eager(threads, iters, size):
     with torch.inference_mode():
         for _ in range(2):
             model(x)
+        c0 = time.process_time()
         for _ in range(iters):
             t0 = time.perf_counter()
             model(x)
             times.append((time.perf_counter() - t0) * 1e3)
-    print(f"torch threads={threads} batch=1 iters={iters} median_ms={statistics.median(times):.2f} min_ms={min(times):.2f}")
+        cpu = (time.process_time() - c0) * 1e3 / iters
+    print(f"torch threads={threads} batch=1 iters={iters} median_ms={statistics.median(times):.2f} min_ms={min(times):.2f} "
+          f"cpu_ms={cpu:.2f}")
 
 
 def main():

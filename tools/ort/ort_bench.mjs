@@ -7,7 +7,10 @@
 // pseudo-random [BATCH, 3, 256, 192] float32 tensor. After WARMUP runs
 // (default 3) it times ITERS runs one by one and prints one line:
 //
-//   ort threads=T batch=B iters=N median_ms=M min_ms=M mean_ms=M
+//   ort threads=T batch=B iters=N median_ms=M min_ms=M mean_ms=M cpu_ms=C cpus=P
+//
+// cpu_ms is the process's CPU time (user + system) per timed pass: about
+// THREADS x median_ms when the threads are busy all along.
 import * as ort from 'onnxruntime-node';
 import os from 'node:os';
 
@@ -47,13 +50,16 @@ for (let i = 0; i < data.length; i++) {
 const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', data, shape) };
 for (let i = 0; i < warmup; i++) await session.run(feeds);
 const times = [];
+const cpu0 = process.cpuUsage();
 for (let i = 0; i < iters; i++) {
   const t0 = process.hrtime.bigint();
   await session.run(feeds);
   times.push(Number(process.hrtime.bigint() - t0) / 1e6);
 }
+const cpu = process.cpuUsage(cpu0);
+const cpuMs = (cpu.user + cpu.system) / 1e3 / iters;
 times.sort((a, b) => a - b);
 const mid = times.length >> 1;
 const median = times.length % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
 const mean = times.reduce((a, b) => a + b, 0) / times.length;
-console.log(`ort threads=${threads} batch=${batch} iters=${iters} median_ms=${median.toFixed(2)} min_ms=${times[0].toFixed(2)} mean_ms=${mean.toFixed(2)} cpus=${os.cpus().length}`);
+console.log(`ort threads=${threads} batch=${batch} iters=${iters} median_ms=${median.toFixed(2)} min_ms=${times[0].toFixed(2)} mean_ms=${mean.toFixed(2)} cpu_ms=${cpuMs.toFixed(2)} cpus=${os.cpus().length}`);
