@@ -85,12 +85,12 @@ func (a Augment) String() string {
 
 // Probabilities and constants of mmpose's top-down training pipeline.
 const (
-	flipProb       = 0.5 // TopDownRandomFlip: flip when rand() <= 0.5
-	rotProb        = 0.6 // TopDownGetRandomScaleRotation: rotate when rand() <= 0.6
-	halfBodyJoints = 8   // TopDownHalfBodyTransform: more than 8 labelled joints
-	halfBodyScale  = 1.5 // the half-body box is enlarged 1.5 times
-	upperBodyJoints = 11 // keypoints 0-10 are the upper body
-	colorRange     = 0.2 // colour jitter factors in [1-0.2, 1+0.2]
+	flipProb        = 0.5 // TopDownRandomFlip: flip when rand() <= 0.5
+	rotProb         = 0.6 // TopDownGetRandomScaleRotation: rotate when rand() <= 0.6
+	halfBodyJoints  = 8   // TopDownHalfBodyTransform: more than 8 labelled joints
+	halfBodyScale   = 1.5 // the half-body box is enlarged 1.5 times
+	upperBodyJoints = 11  // keypoints 0-10 are the upper body
+	colorRange      = 0.2 // colour jitter factors in [1-0.2, 1+0.2]
 )
 
 // Transform is the geometric part of one sample's augmentation, with
