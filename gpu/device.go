@@ -460,6 +460,17 @@ func (a *Arena) Alloc(n int) (Buf, error) {
 // Reset makes the whole arena free again.
 func (a *Arena) Reset() { a.off = 0 }
 
+// Mark returns the arena's current position, for Release.
+func (a *Arena) Mark() int { return a.off }
+
+// Release frees everything allocated since Mark returned mark (a stack
+// discipline: scratch of one step reused by the next).
+func (a *Arena) Release(mark int) {
+	if mark >= 0 && mark <= a.off {
+		a.off = mark
+	}
+}
+
 // Peak returns the most values the arena held at once since it was made.
 func (a *Arena) Peak() int { return a.peak }
 

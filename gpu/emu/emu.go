@@ -139,9 +139,18 @@ func Open() (*gpu.Device, error) {
 		return fail(fmt.Errorf("emu: %w", err))
 	}
 	exe := filepath.Join(dir, "harness")
-	build := exec.Command(cc, "-std=gnu11", "-O2", "-w", "-o", exe, "harness.c", "kernels.c", "-lm")
-	build.Dir = dir
-	if out, err := build.CombinedOutput(); err != nil {
+	// Tuned for this CPU when the compiler can (the harness runs where it
+	// is built), else portable.
+	var out []byte
+	for _, flags := range [][]string{{"-O3", "-march=native"}, {"-O2"}} {
+		args := append(append([]string{"-std=gnu11", "-w"}, flags...), "-o", exe, "harness.c", "kernels.c", "-lm")
+		build := exec.Command(cc, args...)
+		build.Dir = dir
+		if out, err = build.CombinedOutput(); err == nil {
+			break
+		}
+	}
+	if err != nil {
 		return fail(fmt.Errorf("emu: compiling the kernels with %s: %v\n%s", cc, err, out))
 	}
 	be := &backend{dir: dir, source: gpu.KernelSource, sigs: sigs, stderr: &bytes.Buffer{}}

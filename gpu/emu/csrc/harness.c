@@ -111,36 +111,34 @@ static uint64_t extent(int r, int c, int ld, int64_t s, int batch)
 	return 4 * ((uint64_t)(batch - 1) * (uint64_t)s + (uint64_t)(c - 1) * (uint64_t)ld + (uint64_t)r);
 }
 
-/* C = alpha op(A) op(B) + beta C, column-major, as cublasSgemm (C not read when beta is 0). */
+/*
+ * C = alpha op(A) op(B) + beta C, column-major, as cublasSgemm (C is not
+ * read when beta is 0). op(A) is packed into a contiguous column-major m x k
+ * copy, so that the inner loop runs down a column (vectorisable).
+ */
 static void sgemm(const struct gemm *g)
 {
 	int m = g->m, n = g->n, k = g->k;
 	float *acc = malloc(sizeof(float) * (size_t)(m > 0 ? m : 1));
 	float *bcol = malloc(sizeof(float) * (size_t)(k > 0 ? k : 1));
+	float *ap = malloc(sizeof(float) * (size_t)(m > 0 && k > 0 ? (size_t)m * k : 1));
 	for (int bi = 0; bi < g->batch; bi++) {
 		const float *A = (const float *)(uintptr_t)g->a + bi * g->sa;
 		const float *B = (const float *)(uintptr_t)g->b + bi * g->sb;
 		float *C = (float *)(uintptr_t)g->c + bi * g->sc;
+		for (int l = 0; l < k; l++)
+			for (int r = 0; r < m; r++)
+				ap[(size_t)l * m + r] = g->ta ? A[l + (int64_t)r * g->lda] : A[r + (int64_t)l * g->lda];
 		for (int j = 0; j < n; j++) {
 			for (int l = 0; l < k; l++)
 				bcol[l] = g->tb ? B[j + (int64_t)l * g->ldb] : B[l + (int64_t)j * g->ldb];
 			for (int r = 0; r < m; r++)
 				acc[r] = 0.0f;
-			if (!g->ta) {
-				for (int l = 0; l < k; l++) {
-					const float *a = A + (int64_t)l * g->lda;
-					float bv = bcol[l];
-					for (int r = 0; r < m; r++)
-						acc[r] += a[r] * bv;
-				}
-			} else {
-				for (int r = 0; r < m; r++) {
-					const float *a = A + (int64_t)r * g->lda;
-					float s = 0.0f;
-					for (int l = 0; l < k; l++)
-						s += a[l] * bcol[l];
-					acc[r] = s;
-				}
+			for (int l = 0; l < k; l++) {
+				const float *a = ap + (size_t)l * m;
+				float bv = bcol[l];
+				for (int r = 0; r < m; r++)
+					acc[r] += a[r] * bv;
 			}
 			float *c = C + (int64_t)j * g->ldc;
 			for (int r = 0; r < m; r++)
@@ -149,6 +147,7 @@ static void sgemm(const struct gemm *g)
 	}
 	free(acc);
 	free(bcol);
+	free(ap);
 }
 
 int main(void)
