@@ -11,6 +11,7 @@ import (
 	"github.com/ladderpose/ladderpose/gpu"
 	"github.com/ladderpose/ladderpose/gpu/emu"
 	"github.com/ladderpose/ladderpose/gpumodel"
+	"github.com/ladderpose/ladderpose/internal/benchmodel"
 	"github.com/ladderpose/ladderpose/internal/testmodel"
 	"github.com/ladderpose/ladderpose/posemodel"
 	"github.com/ladderpose/ladderpose/tensor"
@@ -283,5 +284,38 @@ func TestBatchSizes(t *testing.T) {
 		if _, rel := relErr(part.Data(), want); !(rel <= 1e-6) {
 			t.Errorf("batch of %d at %d: relative difference %.3g from the whole batch", p.sz, p.s, rel)
 		}
+	}
+}
+
+// TestDryRunViTB queues ViT-B with the side network at the benchmarks'
+// batch sizes on a dry-run device: every operation's argument checks run
+// (sizes, 32-bit limits, buffer extents) without computing anything, and
+// the test reports the device memory a pass needs.
+func TestDryRunViTB(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds ViT-B weights (about a second and 1 GB of host memory)")
+	}
+	m, err := benchmodel.Random("B", true, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dry := emulated(t).DryRun()
+	g, err := gpumodel.New(m, gpumodel.Options{Device: dry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if err := g.Keep(g.IntermediateNames()...); err != nil {
+		t.Fatal(err)
+	}
+	for _, batch := range []int{1, 32} {
+		hm, err := g.Forward(benchmodel.Input(m.Cfg, batch, 2))
+		if err != nil {
+			t.Fatalf("batch %d: %v", batch, err)
+		}
+		if !hm.HasShape(batch, 17, 64, 48) {
+			t.Fatalf("batch %d: heatmaps %v", batch, hm.Shape())
+		}
+		t.Logf("ViT-B + side, batch %d: activations need %.0f MiB of device memory", batch, float64(g.ArenaValues())*4/(1<<20))
 	}
 }

@@ -254,6 +254,17 @@ func (g *Model) ensureArena(b int) error {
 	return nil
 }
 
+// ArenaValues returns the size, in float32 values, of the activation arena
+// (the largest pass so far; 0 before the first).
+func (g *Model) ArenaValues() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.arena == nil {
+		return 0
+	}
+	return g.arena.Cap()
+}
+
 // keptBuf is an intermediate to copy back after the pass.
 type keptBuf struct {
 	buf   gpu.Buf
