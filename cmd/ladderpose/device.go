@@ -100,9 +100,11 @@ type cpuNet struct {
 	ws *posemodel.Workspace
 }
 
-func (n *cpuNet) Forward(images tensor.Tensor) (tensor.Tensor, error) { return n.m.Forward(n.ws, images) }
-func (n *cpuNet) Device() string                                      { return "cpu" }
-func (n *cpuNet) Close() error                                        { return nil }
+func (n *cpuNet) Forward(images tensor.Tensor) (tensor.Tensor, error) {
+	return n.m.Forward(n.ws, images)
+}
+func (n *cpuNet) Device() string { return "cpu" }
+func (n *cpuNet) Close() error   { return nil }
 
 type gpuNet struct {
 	g *gpumodel.Model
