@@ -44,7 +44,10 @@ var genericKernel = &kernel{name: PathGeneric, mr: 4, nr: 4, kc: 256, mc: 128, n
 
 // scratch holds one worker's packing buffers; pooled so that steady-state
 // calls allocate nothing. The pool only caches memory: no result depends on it.
-type scratch struct{ a, b []float32 }
+type scratch struct {
+	a, b []float32
+	tile [maxTile]float32
+}
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
@@ -128,7 +131,7 @@ func gemmTile(kn *kernel, tk gemmTask, m, n, k int, alpha float32, a Mat, pa *Pa
 	np := (n + nr - 1) / nr
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
-	var tile [maxTile]float32
+	tile := &sc.tile
 	ncp, mcp := kn.nc/nr, kn.mc/mr // block sizes in panels
 
 	for jc := tk.jp0; jc < tk.jp1; jc += ncp {

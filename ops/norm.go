@@ -19,19 +19,26 @@ func softmaxWith(x []float32, n int, exp func(dst, src []float32, a, b float32) 
 	if n <= 0 || len(x)%n != 0 {
 		panic(fmt.Sprintf("ops.Softmax: %d values are not rows of %d", len(x), n))
 	}
-	ParallelFor(len(x)/n, max(1, 16384/n), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			row := x[r*n : (r+1)*n]
-			m := row[0]
-			for _, v := range row[1:] {
-				m = max(m, v)
-			}
-			inv := 1 / exp(row, row, 1, -m)
-			for i := range row {
-				row[i] *= inv
-			}
+	rows, grain := len(x)/n, max(1, 16384/n)
+	if rows <= grain || Workers() == 1 {
+		softmaxRows(x, n, 0, rows, exp)
+		return
+	}
+	ParallelFor(rows, grain, func(lo, hi int) { softmaxRows(x, n, lo, hi, exp) })
+}
+
+func softmaxRows(x []float32, n, lo, hi int, exp func(dst, src []float32, a, b float32) float32) {
+	for r := lo; r < hi; r++ {
+		row := x[r*n : (r+1)*n]
+		m := row[0]
+		for _, v := range row[1:] {
+			m = max(m, v)
 		}
-	})
+		inv := 1 / exp(row, row, 1, -m)
+		for i := range row {
+			row[i] *= inv
+		}
+	}
 }
 
 // LayerNorm normalises every row of src (rows of n values; len(src) a

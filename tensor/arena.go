@@ -11,6 +11,9 @@ type Arena struct {
 	buf   []float32   // current chunk
 	used  int         // elements of buf handed out
 	extra [][]float32 // chunks allocated since the last Reset, when buf overflowed
+	spare [][]float32 // the last pass's chunks, served again in order
+	next  int         // next spare chunk
+	fresh bool        // this pass allocated a chunk
 	total int         // elements handed out since the last Reset
 	peak  int         // largest total seen
 }
@@ -34,7 +37,14 @@ func (a *Arena) alloc(n int) []float32 {
 	}
 	// Overflow: serve this pass from a private chunk; Reset will replace
 	// buf by one slice large enough for the whole pass.
-	c := make([]float32, r)
+	var c []float32
+	if a.next < len(a.spare) && len(a.spare[a.next]) == r {
+		c = a.spare[a.next]
+		a.next++
+	} else {
+		c = make([]float32, r)
+		a.fresh = true
+	}
 	a.extra = append(a.extra, c)
 	return c[:n:n]
 }
@@ -62,11 +72,18 @@ func (a *Arena) Reset() {
 	if a.total > a.peak {
 		a.peak = a.total
 	}
-	if len(a.extra) > 0 || a.peak > len(a.buf) {
+	switch {
+	case len(a.extra) > 0 && !a.fresh:
+		// The pass was served by the previous pass's chunks: keep them.
+		a.spare, a.extra = a.extra, a.spare[:0]
+	case len(a.extra) > 0 && len(a.spare) == 0:
+		// First pass: keep its chunks for the next one.
+		a.spare, a.extra = a.extra, nil
+	case len(a.extra) > 0 || a.peak > len(a.buf):
 		a.buf = make([]float32, a.peak)
-		a.extra = nil
+		a.extra, a.spare = nil, nil
 	}
-	a.used, a.total = 0, 0
+	a.used, a.total, a.next, a.fresh = 0, 0, 0, false
 }
 
 // Peak returns the largest number of float32 values one pass has used.
