@@ -221,15 +221,7 @@ func (d *Dataset) SampleTransform(i int, rng *rand.Rand, aug Augment, img, kpts 
 	if err := pipeline.CropCHW(img, im, t.Matrix(d.w, d.h), d.w, d.h); err != nil {
 		return t, fmt.Errorf("train: sample %d (%s): %w", i, d.images[s.image].path, err)
 	}
-	m := RotatedCropMatrix(t.Frame, t.Rotation, d.w, d.h) // j is in the flipped image
-	for k := range j {
-		if j[k][2] <= 0 {
-			kpts[3*k], kpts[3*k+1], kpts[3*k+2] = 0, 0, 0
-			continue
-		}
-		x, y := m.Apply(j[k][0], j[k][1])
-		kpts[3*k], kpts[3*k+1], kpts[3*k+2] = float32(x), float32(y), float32(j[k][2])
-	}
+	cropJoints(kpts, t, j, d.w, d.h)
 	if aug.Color || aug.Interference != synth.None {
 		n := d.h * d.w
 		denormalise(img, n)
@@ -245,6 +237,21 @@ func (d *Dataset) SampleTransform(i int, rng *rand.Rand, aug Augment, img, kpts 
 		normalise(img, n)
 	}
 	return t, nil
+}
+
+// cropJoints writes joints j (in the image as t sees it: flipped when
+// t.Flip, as transform returns them) in pixels of the w x h crop into kpts
+// [17*3], with their visibility; unlabelled joints become (0, 0, 0).
+func cropJoints(kpts []float32, t Transform, j Joints, w, h int) {
+	m := RotatedCropMatrix(t.Frame, t.Rotation, w, h)
+	for k := range j {
+		if j[k][2] <= 0 {
+			kpts[3*k], kpts[3*k+1], kpts[3*k+2] = 0, 0, 0
+			continue
+		}
+		x, y := m.Apply(j[k][0], j[k][1])
+		kpts[3*k], kpts[3*k+1], kpts[3*k+2] = float32(x), float32(y), float32(j[k][2])
+	}
 }
 
 // Normalisation constants of SPEC.md section 9, per channel.
@@ -265,13 +272,15 @@ func denormalise(pix []float32, n int) {
 	}
 }
 
-// normalise turns [0, 1] values into the network's input, (v-mean)/std.
+// normalise clamps values to [0, 1], as a picture's are (synth's sensor
+// noise and blooms may leave the range), and turns them into the network's
+// input, (v-mean)/std.
 func normalise(pix []float32, n int) {
 	for c := 0; c < 3; c++ {
 		p := pix[c*n : (c+1)*n]
 		m, s := chanMean[c], 1/chanStd[c]
 		for i, v := range p {
-			p[i] = (v - m) * s
+			p[i] = (min(max(v, 0), 1) - m) * s
 		}
 	}
 }

@@ -73,6 +73,7 @@ const textScale = 2 // glyph pixels per font pixel
 // axis maps data values to pixels along one direction.
 type axis struct {
 	lo, hi float64 // data range (log10 of it for a log axis)
+	step   float64 // tick spacing of a linear axis
 	log    bool
 	p0, p1 float64 // pixels of lo and hi
 }
@@ -285,7 +286,7 @@ func makeAxis(v []float64, log bool, p0, p1 float64) axis {
 	a := axis{log: log, p0: p0, p1: p1}
 	switch {
 	case lo > hi: // no data
-		a.lo, a.hi = 0, 1
+		a.lo, a.hi, a.step = 0, 1, 0.2
 		a.log = false
 	case log:
 		a.lo, a.hi = math.Floor(lo*2)/2, math.Ceil(hi*2)/2
@@ -299,8 +300,8 @@ func makeAxis(v []float64, log bool, p0, p1 float64) axis {
 			d := math.Max(math.Abs(lo)*0.1, 0.5)
 			lo, hi = lo-d, hi+d
 		}
-		step := niceStep((hi - lo) / 5)
-		a.lo, a.hi = math.Floor(lo/step)*step, math.Ceil(hi/step)*step
+		a.step = niceStep((hi - lo) / 5)
+		a.lo, a.hi = math.Floor(lo/a.step)*a.step, math.Ceil(hi/a.step)*a.step
 	}
 	return a
 }
@@ -334,7 +335,7 @@ func ticks(a axis) []float64 {
 		}
 		return out
 	}
-	step := niceStep((a.hi - a.lo) / 5)
+	step := a.step
 	for i := 0; ; i++ {
 		v := a.lo + float64(i)*step
 		if v > a.hi+step*1e-6 || i > 100 {
@@ -353,7 +354,7 @@ func tickLabel(v float64, a axis) string {
 	if a.log {
 		return strconv.FormatFloat(v, 'g', 3, 64)
 	}
-	step := niceStep((a.hi - a.lo) / 5)
+	step := a.step
 	if m := math.Max(math.Abs(a.lo), math.Abs(a.hi)); m >= 1e6 || m < 1e-3 && m > 0 {
 		return strconv.FormatFloat(v, 'e', 1, 64)
 	}
