@@ -10,6 +10,7 @@ package gpu
 import "C"
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -65,25 +66,59 @@ func (b *cudaBackend) cuErr(op string, r C.CUresult) error {
 	return &Error{Op: op, Code: int(r), Name: C.GoString(C.lp_cu_error_name(b.c, r)), Msg: C.GoString(C.lp_cu_error_string(b.c, r))}
 }
 
-// openLib dlopens the first of names that loads (looking in dirs first)
-// with load, returning the path that loaded or the reasons none did.
-func openLib(dirs, names []string, load func(path string, err *C.char, n C.int) C.int) (string, error) {
-	var tried []string
-	for _, name := range names {
-		paths := make([]string, 0, len(dirs)+1)
-		for _, d := range dirs {
-			paths = append(paths, filepath.Join(d, name))
-		}
-		paths = append(paths, name)
-		for _, p := range paths {
-			var buf [512]C.char
-			if load(p, &buf[0], C.int(len(buf))) == 0 {
-				return p, nil
-			}
-			tried = append(tried, C.GoString(&buf[0]))
-		}
+// libProblems collects why libraries did not load, for one short message:
+// the names not found at all, and the other reasons in full.
+type libProblems struct {
+	dirs     []string
+	notFound []string
+	other    []string
+}
+
+func (lp *libProblems) add(path, msg string) {
+	if strings.Contains(msg, "cannot open shared object file") {
+		lp.notFound = append(lp.notFound, filepath.Base(path))
+		return
 	}
-	return "", fmt.Errorf("%s", strings.Join(tried, "; "))
+	lp.other = append(lp.other, msg)
+}
+
+func (lp *libProblems) String() string {
+	parts := append([]string(nil), lp.other...)
+	if len(lp.notFound) > 0 {
+		where := "the loader's paths"
+		if len(lp.dirs) > 0 {
+			where = strings.Join(lp.dirs, ", ") + " and " + where
+		}
+		seen := map[string]bool{}
+		var names []string
+		for _, n := range lp.notFound {
+			if !seen[n] {
+				seen[n] = true
+				names = append(names, n)
+			}
+		}
+		parts = append(parts, fmt.Sprintf("%s not found in %s", strings.Join(names, ", "), where))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// openLib dlopens name with load, looking in dirs first, then where the
+// dynamic loader looks; it returns the path that loaded, or records why
+// none did in lp and returns "".
+func openLib(dirs []string, name string, lp *libProblems, load func(path string, err *C.char, n C.int) C.int) string {
+	paths := make([]string, 0, len(dirs)+1)
+	for _, d := range dirs {
+		paths = append(paths, filepath.Join(d, name))
+	}
+	paths = append(paths, name)
+	for _, p := range paths {
+		var buf [512]C.char
+		if load(p, &buf[0], C.int(len(buf))) == 0 {
+			return p
+		}
+		lp.add(p, C.GoString(&buf[0]))
+	}
+	return ""
 }
 
 func openCUDA(opts Options) (*cudaBackend, error) {
@@ -104,8 +139,9 @@ func openCUDA(opts Options) (*cudaBackend, error) {
 			return f(cp, err, n)
 		}
 	}
-	if _, err := openLib(nil, []string{driverLib}, withC(func(p, e *C.char, n C.int) C.int { return C.lp_open_driver(c, p, e, n) })); err != nil {
-		return fail(unavailable("cannot load the NVIDIA driver library %s (%v)", driverLib, err))
+	drvProblems := &libProblems{dirs: opts.LibraryDirs}
+	if openLib(opts.LibraryDirs, driverLib, drvProblems, withC(func(p, e *C.char, n C.int) C.int { return C.lp_open_driver(c, p, e, n) })) == "" {
+		return fail(unavailable("cannot load the NVIDIA driver library %s (%v)", driverLib, drvProblems))
 	}
 	var count C.int
 	if err := b.cuErr("cuInit", C.lp_device_count(c, &count)); err != nil {
@@ -132,12 +168,11 @@ func openCUDA(opts Options) (*cudaBackend, error) {
 
 	// cuBLAS: the first library whose handle can be created on this driver.
 	var blasPath string
-	var blasErrs []string
+	blasProblems := &libProblems{dirs: opts.LibraryDirs}
 	var version C.int
 	for _, name := range cublasLibs {
-		p, err := openLib(opts.LibraryDirs, []string{name}, withC(func(p, e *C.char, n C.int) C.int { return C.lp_open_cublas(c, p, e, n) }))
-		if err != nil {
-			blasErrs = append(blasErrs, err.Error())
+		p := openLib(opts.LibraryDirs, name, blasProblems, withC(func(p, e *C.char, n C.int) C.int { return C.lp_open_cublas(c, p, e, n) }))
+		if p == "" {
 			continue
 		}
 		tf := C.int(0)
@@ -145,7 +180,7 @@ func openCUDA(opts Options) (*cudaBackend, error) {
 			tf = 1
 		}
 		if st := C.lp_blas_create(c, b.ctx, b.stream, tf, &b.blas, &version); st != 0 {
-			blasErrs = append(blasErrs, fmt.Sprintf("%s: %v", p, cublasError("cublasCreate", int(st))))
+			blasProblems.other = append(blasProblems.other, fmt.Sprintf("%s: %v", p, cublasError("cublasCreate", int(st))))
 			C.lp_close_cublas(c)
 			continue
 		}
@@ -153,23 +188,23 @@ func openCUDA(opts Options) (*cudaBackend, error) {
 		break
 	}
 	if blasPath == "" {
-		return closeDev(unavailable("no usable cuBLAS library (%s)", strings.Join(blasErrs, "; ")))
+		return closeDev(unavailable("no usable cuBLAS library (%v)", blasProblems))
 	}
 
-	// NVRTC: the first library not newer than the driver (its code would
-	// need a newer driver to load).
+	// NVRTC: the first library whose major version the driver supports
+	// (code from a newer major release does not load; within one, the
+	// kernels compile to SASS, which minor-version compatibility covers).
 	var nvrtcPath string
-	var nvrtcErrs []string
+	nvrtcProblems := &libProblems{dirs: opts.LibraryDirs}
 	var major, minor C.int
 	for _, name := range nvrtcLibs {
-		p, err := openLib(opts.LibraryDirs, []string{name}, withC(func(p, e *C.char, n C.int) C.int { return C.lp_open_nvrtc(c, p, e, n) }))
-		if err != nil {
-			nvrtcErrs = append(nvrtcErrs, err.Error())
+		p := openLib(opts.LibraryDirs, name, nvrtcProblems, withC(func(p, e *C.char, n C.int) C.int { return C.lp_open_nvrtc(c, p, e, n) }))
+		if p == "" {
 			continue
 		}
 		C.lp_nvrtc_version(c, &major, &minor)
-		if int(major)*1000+int(minor)*10 > drv {
-			nvrtcErrs = append(nvrtcErrs, fmt.Sprintf("%s is NVRTC %d.%d, newer than the driver's CUDA %s", p, major, minor, cudaVersion(drv)))
+		if int(major) > drv/1000 {
+			nvrtcProblems.other = append(nvrtcProblems.other, fmt.Sprintf("%s is NVRTC %d.%d, a newer major release than the driver's CUDA %s", p, major, minor, cudaVersion(drv)))
 			C.lp_close_nvrtc(c)
 			continue
 		}
@@ -178,7 +213,7 @@ func openCUDA(opts Options) (*cudaBackend, error) {
 	}
 	if nvrtcPath == "" {
 		C.lp_blas_destroy(c, b.ctx, b.blas)
-		return closeDev(unavailable("no usable NVRTC library (%s)", strings.Join(nvrtcErrs, "; ")))
+		return closeDev(unavailable("no usable NVRTC library (%v)", nvrtcProblems))
 	}
 	v := int(version)
 	b.info.Versions = fmt.Sprintf("driver CUDA %s, cuBLAS %d.%d.%d (%s), NVRTC %d.%d (%s)", cudaVersion(drv),
@@ -229,7 +264,8 @@ func (b *cudaBackend) Synchronize() error {
 func (b *cudaBackend) LoadKernels(source string, sigs []KernelSig) error {
 	archs := make([]C.int, maxNVRTCArch)
 	n := int(C.lp_nvrtc_archs(b.c, &archs[0], C.int(len(archs))))
-	arch, cubin := b.cc, true
+	hasCubin := C.lp_nvrtc_has_cubin(b.c) != 0
+	arch, cubin := b.cc, hasCubin
 	if n > 0 {
 		best := 0
 		for _, a := range archs[:n] {
@@ -240,23 +276,22 @@ func (b *cudaBackend) LoadKernels(source string, sigs []KernelSig) error {
 		if best == 0 {
 			return fmt.Errorf("NVRTC supports no architecture up to the device's sm_%d", b.cc)
 		}
-		arch, cubin = best, best == b.cc
+		arch, cubin = best, hasCubin && best == b.cc
 	}
 	opt := fmt.Sprintf("--gpu-architecture=sm_%d", arch)
 	if !cubin {
 		opt = fmt.Sprintf("--gpu-architecture=compute_%d", arch)
 	}
 	image, err := b.compile(NVRTCPrelude+source, []string{opt}, cubin)
-	if err != nil && cubin {
-		// An NVRTC without CUBIN output: fall back to PTX.
-		opt = fmt.Sprintf("--gpu-architecture=compute_%d", arch)
-		image, err = b.compile(NVRTCPrelude+source, []string{opt}, false)
-	}
 	if err != nil {
 		return err
 	}
 	defer C.free(unsafe.Pointer(image))
 	if err := b.cuErr("cuModuleLoadData", C.lp_module_load(b.c, b.ctx, image, &b.mod)); err != nil {
+		var ce *Error
+		if errors.As(err, &ce) && ce.Name == "CUDA_ERROR_UNSUPPORTED_PTX_VERSION" {
+			return fmt.Errorf("kernels compiled to PTX with %s: %w (NVRTC is newer than the driver and does not know this GPU's sm_%d: use an NVRTC as old as the driver, or update the driver)", opt, err, b.cc)
+		}
 		return fmt.Errorf("kernels compiled with %s: %w", opt, err)
 	}
 	b.funcs = make([]C.CUfunction, len(sigs))
@@ -300,11 +335,7 @@ func (b *cudaBackend) compile(src string, opts []string, cubin bool) (*C.char, e
 		C.free(unsafe.Pointer(log))
 	}
 	if r != 0 {
-		msg := C.GoString(C.lp_nvrtc_error(b.c, r))
-		if logText != "" {
-			msg += ":\n" + logText
-		}
-		return nil, &Error{Op: "nvrtcCompileProgram " + strings.Join(opts, " "), Code: int(r), Name: C.GoString(C.lp_nvrtc_error(b.c, r)), Msg: msg}
+		return nil, &Error{Op: "nvrtcCompileProgram " + strings.Join(opts, " "), Code: int(r), Name: C.GoString(C.lp_nvrtc_error(b.c, r)), Msg: logText}
 	}
 	return image, nil
 }

@@ -21,10 +21,13 @@ static int bind(void *lib, void **fn, const char *name, const char *alt, int opt
 	return 0;
 }
 
+/* BIND looks up a required symbol; on failure the library is closed. */
 #define BIND(lib, field, name, alt)                                                                \
 	do {                                                                                       \
-		if (bind(lib, (void **)&c->field, name, alt, 0, err, errlen))                      \
+		if (bind(lib, (void **)&c->field, name, alt, 0, err, errlen)) {                    \
+			dlclose(lib);                                                              \
 			return -1;                                                                 \
+		}                                                                                  \
 	} while (0)
 
 static void *open_lib(const char *path, char *err, int errlen)
@@ -43,7 +46,6 @@ int lp_open_driver(lp_cuda *c, const char *path, char *err, int errlen)
 	void *h = open_lib(path, err, errlen);
 	if (!h)
 		return -1;
-	c->libcuda = h;
 	BIND(h, cuInit, "cuInit", NULL);
 	BIND(h, cuDriverGetVersion, "cuDriverGetVersion", NULL);
 	BIND(h, cuDeviceGetCount, "cuDeviceGetCount", NULL);
@@ -69,6 +71,7 @@ int lp_open_driver(lp_cuda *c, const char *path, char *err, int errlen)
 	BIND(h, cuLaunchKernel, "cuLaunchKernel", NULL);
 	BIND(h, cuGetErrorName, "cuGetErrorName", NULL);
 	BIND(h, cuGetErrorString, "cuGetErrorString", NULL);
+	c->libcuda = h;
 	return 0;
 }
 
@@ -77,7 +80,6 @@ int lp_open_cublas(lp_cuda *c, const char *path, char *err, int errlen)
 	void *h = open_lib(path, err, errlen);
 	if (!h)
 		return -1;
-	c->libcublas = h;
 	BIND(h, cublasCreate, "cublasCreate_v2", NULL);
 	BIND(h, cublasDestroy, "cublasDestroy_v2", NULL);
 	BIND(h, cublasGetVersion, "cublasGetVersion_v2", NULL);
@@ -86,6 +88,7 @@ int lp_open_cublas(lp_cuda *c, const char *path, char *err, int errlen)
 	BIND(h, cublasSetAtomicsMode, "cublasSetAtomicsMode", NULL);
 	BIND(h, cublasSgemm, "cublasSgemm_v2", NULL);
 	BIND(h, cublasSgemmStridedBatched, "cublasSgemmStridedBatched", NULL);
+	c->libcublas = h;
 	return 0;
 }
 
@@ -94,7 +97,6 @@ int lp_open_nvrtc(lp_cuda *c, const char *path, char *err, int errlen)
 	void *h = open_lib(path, err, errlen);
 	if (!h)
 		return -1;
-	c->libnvrtc = h;
 	BIND(h, nvrtcVersion, "nvrtcVersion", NULL);
 	BIND(h, nvrtcCreateProgram, "nvrtcCreateProgram", NULL);
 	BIND(h, nvrtcDestroyProgram, "nvrtcDestroyProgram", NULL);
@@ -108,6 +110,7 @@ int lp_open_nvrtc(lp_cuda *c, const char *path, char *err, int errlen)
 	bind(h, (void **)&c->nvrtcGetSupportedArchs, "nvrtcGetSupportedArchs", NULL, 1, err, errlen);
 	bind(h, (void **)&c->nvrtcGetCUBINSize, "nvrtcGetCUBINSize", NULL, 1, err, errlen);
 	bind(h, (void **)&c->nvrtcGetCUBIN, "nvrtcGetCUBIN", NULL, 1, err, errlen);
+	c->libnvrtc = h;
 	return 0;
 }
 
@@ -313,6 +316,11 @@ const char *lp_nvrtc_error(lp_cuda *c, nvrtcResult r)
 {
 	const char *s = c->nvrtcGetErrorString ? c->nvrtcGetErrorString(r) : NULL;
 	return s ? s : "NVRTC_ERROR_UNKNOWN";
+}
+
+int lp_nvrtc_has_cubin(lp_cuda *c)
+{
+	return c->nvrtcGetCUBINSize && c->nvrtcGetCUBIN;
 }
 
 int lp_nvrtc_archs(lp_cuda *c, int *archs, int max)

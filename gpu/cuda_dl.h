@@ -143,6 +143,7 @@ nvrtcResult lp_nvrtc_compile(lp_cuda *c, const char *src, const char *const *opt
 	char **image, char **log);
 const char *lp_nvrtc_error(lp_cuda *c, nvrtcResult r);
 int lp_nvrtc_archs(lp_cuda *c, int *archs, int max);
+int lp_nvrtc_has_cubin(lp_cuda *c);
 
 /* cuBLAS. */
 cublasStatus_t lp_blas_create(lp_cuda *c, CUcontext ctx, CUstream s, int tf32, cublasHandle_t *h, int *version);

@@ -19,7 +19,7 @@ var KernelSource string
 // NVRTCPrelude defines, for NVRTC, the macros kernels.cu uses.
 const NVRTCPrelude = `#define KERNEL extern "C" __global__ void
 #define DEVFN static __device__ __forceinline__
-#define NEG_INF __int_as_float(0xff800000)
+#define NEG_INF (-__int_as_float(0x7f800000))
 `
 
 // ArgKind is the type of a kernel parameter.

@@ -16,9 +16,10 @@ type Options struct {
 	// (about 1e-3 relative), so results no longer match the CPU to 1e-4.
 	// Off by default: plain IEEE float32 products.
 	TF32 bool
-	// LibraryDirs are folders searched for libcublas and libnvrtc before
-	// the dynamic loader's own paths (LD_LIBRARY_PATH, ld.so.cache), e.g. a
-	// CUDA toolkit's lib64 or a Python environment's nvidia/*/lib.
+	// LibraryDirs are folders searched for libcuda.so.1, libcublas and
+	// libnvrtc before the dynamic loader's own paths (LD_LIBRARY_PATH,
+	// ld.so.cache), e.g. a CUDA toolkit's lib64 or a Python environment's
+	// nvidia/*/lib.
 	LibraryDirs []string
 }
 
