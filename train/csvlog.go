@@ -52,6 +52,7 @@ func NewCSVLog(path string, header []string) (*CSVLog, error) {
 			if err := os.Truncate(path, int64(keep)); err != nil {
 				return nil, fmt.Errorf("train: log: %w", err)
 			}
+			data = data[:keep] // empty if the header line itself was torn
 		}
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)

@@ -114,3 +114,51 @@ func TestFormatValue(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCSVLog opens arbitrary existing log files: NewCSVLog either refuses
+// them with an error or appends a line that reads back as the last row, and
+// TrimCSVLog never fails on a file NewCSVLog accepted.
+func FuzzCSVLog(f *testing.F) {
+	f.Add([]byte("step,loss\n1,0.5\n2,0.25\n"))
+	f.Add([]byte("step,loss\n1,0.5\n2,0.2"))
+	f.Add([]byte("step,loss\n"))
+	f.Add([]byte(""))
+	f.Add([]byte("step,loss,extra\n1,2,3\n"))
+	f.Add([]byte("step,loss\n\"1,0.5\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "log.csv")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		l, err := NewCSVLog(path, []string{"step", "loss"})
+		if err != nil {
+			return
+		}
+		if err := l.Append(9, "x,\"y\""); err != nil {
+			t.Fatal(err)
+		}
+		l.Close()
+		_, rows, err := ReadCSVLog(path)
+		if err != nil {
+			return // earlier lines the CSV reader rejects (e.g. a stray quote)
+		}
+		if len(rows) == 0 {
+			t.Fatal("the appended line is not in the file")
+		}
+		if last := rows[len(rows)-1]; len(last) != 2 || last[0] != "9" || last[1] != "x,\"y\"" {
+			t.Fatalf("last row %q, want [9 x,\"y\"]", last)
+		}
+		if err := TrimCSVLog(path, "step", 5); err != nil {
+			t.Fatalf("trim: %v", err)
+		}
+		if _, rows, err = ReadCSVLog(path); err != nil {
+			t.Fatalf("after trim: %v", err)
+		}
+		for _, r := range rows {
+			if r[0] == "9" {
+				t.Fatal("trim kept step 9")
+			}
+		}
+	})
+}
