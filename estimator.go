@@ -38,7 +38,7 @@ func Load(path string, opts ...Option) (*Estimator, error) {
 			return nil, fmt.Errorf("ladderpose: %w", err)
 		}
 	}
-	m, err := posemodel.Load(path, posemodel.LoadOptions{SidePath: set.side})
+	m, err := posemodel.Load(path, posemodel.LoadOptions{SidePath: set.side, InferenceOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("ladderpose: %w", err)
 	}

@@ -28,7 +28,13 @@ func (l *Linear) Params() []*Param {
 }
 
 // Pack pre-packs W for inference. Call it again (or Unpack) after changing W.
-func (l *Linear) Pack() { l.packed = ops.PackB(l.In, l.Out, ops.ColMajor(l.W.Data, l.In)) }
+func (l *Linear) Pack() { l.PackFrom(l.W.Data) }
+
+// PackFrom pre-packs the weight w ([out, in], the layout of W.Data) for
+// inference without reading W.Data: a loader can pack from a mapped file
+// and keep no unpacked copy (W.Data nil), for a layer that only runs
+// Forward.
+func (l *Linear) PackFrom(w []float32) { l.packed = ops.PackB(l.In, l.Out, ops.ColMajor(w, l.In)) }
 
 // Unpack drops the packed copy; Forward then packs W on every call.
 func (l *Linear) Unpack() { l.packed = nil }
@@ -51,6 +57,9 @@ func (l *Linear) Forward(y []float32, ldy int, x []float32, ldx, rows int, beta 
 // Apply is the layer on a Tape: y = x W^T + b for x [rows, in] -> [rows,
 // out]. Backward: dx = dy W, dW += dy^T x, db += column sums of dy.
 func (l *Linear) Apply(t *Tape, x *Var) *Var {
+	if l.W.Data == nil {
+		panic("nn.Linear " + l.W.Name + ": weight held only packed (an inference-only model) cannot be trained")
+	}
 	rows := x.Len() / l.In
 	mustLen("Linear", x, rows*l.In)
 	w := t.Param(l.W)

@@ -43,19 +43,22 @@ func compareTensor(t *testing.T, label string, got tensor.Tensor, ref *weights.F
 }
 
 type goldenCase struct {
-	name string
-	hf   bool // Hugging Face names
-	meta bool // config in the metadata (else config.json or shape inference)
+	name  string
+	hf    bool // Hugging Face names
+	meta  bool // config in the metadata (else config.json or shape inference)
+	infer bool // LoadOptions.InferenceOnly
 }
 
 func TestViTPoseGoldens(t *testing.T) {
 	cases := []goldenCase{
-		{"vitpose_tiny", false, true},
-		{"vitpose_tiny", true, false},
-		{"vitpose_tiny_simple", false, true},
-		{"vitpose_tiny_simple", true, false},
-		{"vitpose_s", false, false}, // standard size recognised from shapes
-		{"vitpose_s", true, false},
+		{"vitpose_tiny", false, true, false},
+		{"vitpose_tiny", true, false, false},
+		{"vitpose_tiny_simple", false, true, false},
+		{"vitpose_tiny_simple", true, false, false},
+		{"vitpose_s", false, false, false}, // standard size recognised from shapes
+		{"vitpose_s", true, false, false},
+		{"vitpose_tiny", false, true, true},
+		{"vitpose_tiny", true, false, true},
 	}
 	if testing.Short() {
 		cases = cases[:3]
@@ -64,6 +67,9 @@ func TestViTPoseGoldens(t *testing.T) {
 		label := tc.name + "/mmpose"
 		if tc.hf {
 			label = tc.name + "/hf"
+		}
+		if tc.infer {
+			label += "/inference-only"
 		}
 		t.Run(label, func(t *testing.T) {
 			man, err := testmodel.Read(filepath.Join(modelsDir(), tc.name+".manifest.json"))
@@ -79,7 +85,7 @@ func TestViTPoseGoldens(t *testing.T) {
 			if tc.hf {
 				path = dir // a folder with model.safetensors + config.json
 			}
-			m, err := Load(path, LoadOptions{})
+			m, err := Load(path, LoadOptions{InferenceOnly: tc.infer})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -26,6 +26,12 @@ type LoadOptions struct {
 	SidePath string
 	// Config, if set, is used instead of the one found in the checkpoint.
 	Config *Config
+	// InferenceOnly keeps the backbone's linear weights only in the packed
+	// form the kernels read (packed straight from the mapped file), and
+	// drops each tensor's file pages from memory once read, so that loading
+	// holds about one copy of the weights: the model can run Forward but
+	// not be trained or saved (those parameters have no Data).
+	InferenceOnly bool
 }
 
 // checkpoint reads tensors under SPEC.md's (mmpose) names from one or more
@@ -34,6 +40,22 @@ type checkpoint struct {
 	files []*weights.File // later files take precedence
 	names string          // naming convention of files[0]
 	used  map[string]bool
+	last  []stored // the stored tensors the last read touched
+}
+
+type stored struct {
+	f    *weights.File
+	name string
+}
+
+// evictLast drops the file pages of the tensors the last read touched.
+func (ck *checkpoint) evictLast() error {
+	for _, s := range ck.last {
+		if err := s.f.Evict(s.name); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (ck *checkpoint) close() {
@@ -111,9 +133,11 @@ func qkvPart(name, part string) string {
 
 // read returns the tensor's values and shape.
 func (ck *checkpoint) read(name string) ([]float32, []int, error) {
-	if f, stored, ok := ck.lookup(name); ok {
-		ck.used[f.Path()+"\x00"+stored] = true
-		v, s, err := f.Float32(stored)
+	ck.last = ck.last[:0]
+	if f, st, ok := ck.lookup(name); ok {
+		ck.used[f.Path()+"\x00"+st] = true
+		ck.last = append(ck.last, stored{f, st})
+		v, s, err := f.Float32(st)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -124,19 +148,20 @@ func (ck *checkpoint) read(name string) ([]float32, []int, error) {
 		var out []float32
 		var shape []int
 		for _, part := range []string{"query", "key", "value"} {
-			f, stored, ok := ck.lookup(qkvPart(name, part))
+			f, st, ok := ck.lookup(qkvPart(name, part))
 			if !ok {
 				return nil, nil, fmt.Errorf("missing tensor %q (%s)", qkvPart(name, part), name)
 			}
-			ck.used[f.Path()+"\x00"+stored] = true
-			v, s, err := f.Float32(stored)
+			ck.used[f.Path()+"\x00"+st] = true
+			ck.last = append(ck.last, stored{f, st})
+			v, s, err := f.Float32(st)
 			if err != nil {
 				return nil, nil, err
 			}
 			if shape == nil {
 				shape = append([]int(nil), s...)
 			} else if !sameInts(s, shape) {
-				return nil, nil, fmt.Errorf("tensor %q has shape %v, unlike the query's %v", stored, s, shape)
+				return nil, nil, fmt.Errorf("tensor %q has shape %v, unlike the query's %v", st, s, shape)
 			}
 			out = append(out, v...)
 		}
@@ -227,7 +252,7 @@ func Load(path string, opt LoadOptions) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("weights %s: %w", p, err)
 	}
-	if err := m.loadFrom(ck); err != nil {
+	if err := m.loadFrom(ck, opt.InferenceOnly); err != nil {
 		return nil, fmt.Errorf("weights %s: %w", p, err)
 	}
 	if err := m.Prepare(); err != nil {
@@ -384,16 +409,40 @@ func New(cfg Config) (*Model, error) {
 	return m, nil
 }
 
-// loadFrom fills every parameter from the checkpoint.
-func (m *Model) loadFrom(ck *checkpoint) error {
+// loadFrom fills every parameter from the checkpoint. With inferenceOnly
+// the backbone's linear weights are packed straight from the file and not
+// kept unpacked; every tensor's file pages are evicted once read.
+func (m *Model) loadFrom(ck *checkpoint, inferenceOnly bool) error {
+	packed := map[*nn.Param]*nn.Linear{}
+	if inferenceOnly {
+		for _, blk := range m.blocks {
+			for _, l := range []*nn.Linear{blk.qkv, blk.proj, blk.fc1, blk.fc2} {
+				packed[l.W] = l
+			}
+		}
+	}
 	for _, p := range m.Params() {
-		if p.Name == "backbone.pos_embed" {
+		switch l := packed[p]; {
+		case p.Name == "backbone.pos_embed":
 			if err := m.loadPos(ck); err != nil {
 				return err
 			}
-			continue
+		case l != nil:
+			v, s, err := ck.read(p.Name)
+			if err != nil {
+				return err
+			}
+			if !sameInts(s, p.Shape) {
+				return fmt.Errorf("tensor %q has shape %v, want %v", p.Name, s, p.Shape)
+			}
+			l.PackFrom(v)
+			p.Data = nil
+		default:
+			if err := ck.set(p); err != nil {
+				return err
+			}
 		}
-		if err := ck.set(p); err != nil {
+		if err := ck.evictLast(); err != nil {
 			return err
 		}
 	}
@@ -502,7 +551,9 @@ func (m *Model) Prepare() error {
 	}
 	for _, blk := range m.blocks {
 		for _, l := range []*nn.Linear{blk.qkv, blk.proj, blk.fc1, blk.fc2} {
-			l.Pack()
+			if l.W.Data != nil { // else packed at an inference-only load
+				l.Pack()
+			}
 		}
 	}
 	if m.side != nil {

@@ -95,7 +95,7 @@ func bench(o benchOptions, stdout, stderr io.Writer) error {
 		err  error
 	)
 	if o.weights != "" {
-		m, err = posemodel.Load(o.weights, posemodel.LoadOptions{})
+		m, err = posemodel.Load(o.weights, posemodel.LoadOptions{InferenceOnly: true})
 		if err != nil {
 			return err
 		}
@@ -117,7 +117,11 @@ func bench(o benchOptions, stdout, stderr io.Writer) error {
 	cfg := m.Cfg
 	var params int64
 	for _, p := range m.Params() {
-		params += int64(p.Len())
+		n := 1 // from the shape: layers held only packed have no Data
+		for _, d := range p.Shape {
+			n *= d
+		}
+		params += int64(n)
 	}
 
 	in := benchmodel.Input(cfg, o.batch, o.seed)

@@ -59,7 +59,7 @@ func runForward(args []string, stdout, stderr io.Writer) error {
 	if *batch < 0 {
 		return fmt.Errorf("%w: -batch %d must not be negative", errUsage, *batch)
 	}
-	m, err := posemodel.Load(*weightsPath, posemodel.LoadOptions{SidePath: *side})
+	m, err := posemodel.Load(*weightsPath, posemodel.LoadOptions{SidePath: *side, InferenceOnly: true})
 	if err != nil {
 		return err
 	}

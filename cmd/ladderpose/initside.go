@@ -57,7 +57,7 @@ func runInitSide(args []string, stdout, stderr io.Writer) error {
 	if side.FusionWidth == 0 {
 		side.FusionWidth = side.Channels / 2
 	}
-	m, err := posemodel.Load(*backbone, posemodel.LoadOptions{})
+	m, err := posemodel.Load(*backbone, posemodel.LoadOptions{InferenceOnly: true})
 	if err != nil {
 		return err
 	}
