@@ -56,6 +56,10 @@ func (t *Tape) Reset() {
 	t.back = t.back[:0]
 }
 
+// Peak returns the largest number of float32 values the tape's arena has
+// held (activations, gradients and scratch of one step).
+func (t *Tape) Peak() int { return t.arena.Peak() }
+
 // Floats returns n scratch values (unspecified contents) valid until Reset.
 func (t *Tape) Floats(n int) []float32 { return t.arena.Floats(n) }
 

@@ -87,3 +87,46 @@ func initSideParam(p *nn.Param, byName map[string]*nn.Param, rng *rand.Rand) {
 		p.Data[i] = float32((2*rng.Float64() - 1) * bound)
 	}
 }
+
+// InitRandom initialises the backbone and the head for training from
+// scratch, deterministically from seed, as ViTPose/mmpose do: linear and
+// patch-embedding weights from a truncated normal (std 0.02), biases 0,
+// LayerNorm gamma 1 and beta 0, the position embedding truncated normal
+// (std 0.02), transposed convolutions normal (std 0.001), the final layer
+// normal (std 0.001) with zero bias, BatchNorm in its initial state. The
+// side network, if any, is left as it is. It prepares the model.
+func (m *Model) InitRandom(seed uint64) error {
+	rng := rand.New(rand.NewPCG(seed, 0x7669747073)) // "vitps"
+	truncNormal := func(d []float32, std float64) {
+		for i := range d {
+			v := rng.NormFloat64()
+			for v < -2 || v > 2 {
+				v = rng.NormFloat64()
+			}
+			d[i] = float32(v * std)
+		}
+	}
+	for _, p := range m.Params() {
+		if strings.HasPrefix(p.Name, "side.") {
+			continue
+		}
+		last := p.Name[strings.LastIndexByte(p.Name, '.')+1:]
+		switch {
+		case p.Name == "backbone.pos_embed":
+			truncNormal(p.Data, 0.02)
+		case last == "running_var" || (last == "weight" && len(p.Shape) == 1):
+			for i := range p.Data {
+				p.Data[i] = 1
+			}
+		case len(p.Shape) == 1: // biases, LayerNorm/BatchNorm beta, running means
+			clear(p.Data)
+		case strings.HasPrefix(p.Name, "keypoint_head."):
+			for i := range p.Data {
+				p.Data[i] = float32(rng.NormFloat64() * 0.001)
+			}
+		default:
+			truncNormal(p.Data, 0.02)
+		}
+	}
+	return m.Prepare()
+}

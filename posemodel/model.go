@@ -96,6 +96,9 @@ func (ws *Workspace) Keep(names ...string) {
 	}
 }
 
+// Peak returns the largest number of float32 values the workspace has held.
+func (ws *Workspace) Peak() int { return ws.arena.Peak() }
+
 // Intermediate returns a kept tensor of the last Forward. It aliases the
 // workspace and is valid until the next Forward with this workspace.
 func (ws *Workspace) Intermediate(name string) (tensor.Tensor, bool) {
