@@ -285,3 +285,59 @@ func TestCUDABackendFailures(t *testing.T) {
 		}
 	}
 }
+
+// TestRealNVRTC compiles kernels.cu with a real NVRTC, through the CUDA
+// backend (the fake driver and cuBLAS stand in for the GPU), and checks
+// that the PTX has an unmangled entry with the right number of parameters
+// for every kernel. NVRTC needs no GPU, but it is not on this project's
+// machines: the test runs when LADDERPOSE_NVRTC_DIR names a folder holding
+// libnvrtc (and the process's LD_LIBRARY_PATH includes it, for NVRTC's own
+// libnvrtc-builtins), e.g. Debian's libnvrtc11.2 package unpacked.
+func TestRealNVRTC(t *testing.T) {
+	nvrtcDir := os.Getenv("LADDERPOSE_NVRTC_DIR")
+	if nvrtcDir == "" {
+		t.Skip("set LADDERPOSE_NVRTC_DIR (and LD_LIBRARY_PATH) to a folder with libnvrtc to compile the kernels with it")
+	}
+	dir, logPath := fakeCUDA(t)
+	os.Remove(filepath.Join(dir, "libnvrtc.so.13")) // the real one instead
+	image := filepath.Join(dir, "image.ptx")
+	t.Setenv("LP_FAKE_IMAGE", image)
+	// A device newer than the NVRTC knows: the kernels go to PTX (text) for
+	// the newest architecture it supports.
+	t.Setenv("LP_FAKE_CC", "99")
+	d, err := gpu.Open(gpu.Options{LibraryDirs: []string{dir, nvrtcDir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	t.Logf("device: %v", d.Info())
+	x, err := d.Alloc(8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Softmax(x, 1, 8); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("calls: %s", readLog(t, logPath))
+	ptx, err := os.ReadFile(image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sigs, err := gpu.ParseKernels(gpu.KernelSource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(ptx)
+	for _, s := range sigs {
+		i := strings.Index(src, ".entry "+s.Name+"(")
+		if i < 0 {
+			t.Errorf("PTX has no entry %s", s.Name)
+			continue
+		}
+		j := strings.Index(src[i:], ")")
+		if n := strings.Count(src[i:i+j], ".param"); n != len(s.Params) {
+			t.Errorf("PTX entry %s has %d parameters, kernels.cu %d", s.Name, n, len(s.Params))
+		}
+	}
+	t.Logf("%d kernels in %d bytes of PTX (%s)", len(sigs), len(ptx), strings.SplitN(src[strings.Index(src, ".target"):], "\n", 2)[0])
+}

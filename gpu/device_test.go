@@ -2,6 +2,7 @@ package gpu_test
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -140,6 +141,12 @@ func TestArgumentErrors(t *testing.T) {
 	}
 	if _, err := gpu.NewConvTranspose2D(big, gpu.Buf{}, ops.ConvTranspose2DParams{InC: 1, OutC: 1, KH: 2, KW: 2, StrideH: 2, StrideW: 2, OutPadH: 2}); err == nil {
 		t.Error("NewConvTranspose2D with output padding >= stride accepted")
+	}
+	// Extents past the kernels' 32-bit indices (a dry run: nothing is
+	// allocated).
+	huge, _ := gpu.NewMeasureArena().Alloc(math.MaxInt32)
+	if err := d.DryRun().Softmax(huge, 1<<20, 1<<12); err == nil || !strings.Contains(err.Error(), "32-bit") {
+		t.Errorf("softmax over 2^32 values: %v, want the 32-bit limit", err)
 	}
 	// Still usable.
 	if err := d.Upload(small, []float32{1, 2}); err != nil {

@@ -16,13 +16,25 @@
  *   - reductions run inside one thread in a fixed order (one thread per
  *     output row), mirroring the CPU kernels of package ops;
  *   - launches are one-dimensional: thread t = blockIdx.x*blockDim.x +
- *     threadIdx.x handles item t of n and returns when t >= n.
+ *     threadIdx.x handles item t of n and returns when t >= n;
+ *   - indices are 32-bit int once that check passed (64-bit division is
+ *     slow on a GPU): the Go side guarantees that every buffer holds fewer
+ *     than 2^31 values and every launch fewer than 2^31 threads, so no
+ *     index into a buffer overflows.
  *
  * Layouts follow SPEC.md: NCHW maps, [rows, features] token matrices.
  * Activation codes: 0 none, 1 ReLU, 2 GELU (exact erf form).
  */
 
-#define TID ((long long)blockIdx.x * (long long)blockDim.x + (long long)threadIdx.x)
+/* THREAD(t, n): t = this thread's item; return when t >= n (n an int). */
+#define THREAD(t, n)                                                                               \
+	int t;                                                                                     \
+	{                                                                                          \
+		unsigned int t_ = blockIdx.x * blockDim.x + threadIdx.x;                           \
+		if (t_ >= (unsigned int)(n))                                                       \
+			return;                                                                    \
+		t = (int)t_;                                                                       \
+	}
 
 DEVFN float act_apply(float x, int act)
 {
@@ -36,9 +48,7 @@ DEVFN float act_apply(float x, int act)
 /* y[i] = act(y[i] + bias[(i / inner) % nbias]) for i < n; bias may be NULL. */
 KERNEL bias_act(float *y, const float *bias, int n, int inner, int nbias, int act)
 {
-	long long i = TID;
-	if (i >= n)
-		return;
+	THREAD(i, n);
 	float v = y[i];
 	if (bias)
 		v += bias[(i / inner) % nbias];
@@ -52,9 +62,7 @@ KERNEL bias_act(float *y, const float *bias, int n, int inner, int nbias, int ac
  */
 KERNEL layernorm(float *y, const float *x, const float *gamma, const float *beta, int rows, int n, float eps)
 {
-	long long r = TID;
-	if (r >= rows)
-		return;
+	THREAD(r, rows);
 	const float *xr = x + r * n;
 	float *yr = y + r * n;
 	double s = 0.0;
@@ -74,9 +82,7 @@ KERNEL layernorm(float *y, const float *x, const float *gamma, const float *beta
 /* Numerically stable softmax of each row of x [rows, n], in place. */
 KERNEL softmax_rows(float *x, int rows, int n)
 {
-	long long r = TID;
-	if (r >= rows)
-		return;
+	THREAD(r, rows);
 	float *row = x + r * n;
 	float m = row[0];
 	for (int i = 1; i < n; i++)
@@ -95,12 +101,10 @@ KERNEL softmax_rows(float *x, int rows, int n)
 /* dst[b][j][i] = src[b][i][j] for b matrices of r x c. One thread per output. */
 KERNEL transpose_batch(float *dst, const float *src, int b, int r, int c)
 {
-	long long t = TID;
-	long long per = (long long)r * c;
-	if (t >= (long long)b * per)
-		return;
-	long long bi = t / per, rem = t % per;
-	long long j = rem / r, i = rem % r;
+	int per = r * c;
+	THREAD(t, b * per);
+	int bi = t / per, rem = t % per;
+	int j = rem / r, i = rem % r;
 	dst[t] = src[bi * per + i * c + j];
 }
 
@@ -110,10 +114,8 @@ KERNEL transpose_batch(float *dst, const float *src, int b, int r, int c)
  */
 KERNEL patch_tokens(float *x, const float *pe, const float *bias, const float *pos, int b, int d, int n)
 {
-	long long i = TID;
-	if (i >= (long long)b * n * d)
-		return;
-	long long j = i % d, t = (i / d) % n, bi = i / ((long long)d * n);
+	THREAD(i, b * n * d);
+	int j = i % d, t = (i / d) % n, bi = i / (d * n);
 	float v = pe[(bi * d + j) * n + t] + bias[j];
 	x[i] = (v + pos[(1 + t) * d + j]) + pos[j];
 }
@@ -124,22 +126,18 @@ KERNEL patch_tokens(float *x, const float *pe, const float *bias, const float *p
  */
 KERNEL split_heads(float *dst, const float *src, int lds, int off, int b, int n, int heads, int hd)
 {
-	long long i = TID;
-	if (i >= (long long)b * heads * n * hd)
-		return;
-	long long j = i % hd, t = (i / hd) % n, h = (i / ((long long)hd * n)) % heads;
-	long long bi = i / ((long long)hd * n * heads);
+	THREAD(i, b * heads * n * hd);
+	int j = i % hd, t = (i / hd) % n, h = (i / (hd * n)) % heads;
+	int bi = i / (hd * n * heads);
 	dst[i] = src[(bi * n + t) * lds + off + h * hd + j];
 }
 
 /* Heads together: the inverse of split_heads, into columns off.. of dst [b*n, ldd]. */
 KERNEL merge_heads(float *dst, int ldd, int off, const float *src, int b, int n, int heads, int hd)
 {
-	long long i = TID;
-	if (i >= (long long)b * heads * n * hd)
-		return;
-	long long j = i % hd, t = (i / hd) % n, h = (i / ((long long)hd * n)) % heads;
-	long long bi = i / ((long long)hd * n * heads);
+	THREAD(i, b * heads * n * hd);
+	int j = i % hd, t = (i / hd) % n, h = (i / (hd * n)) % heads;
+	int bi = i / (hd * n * heads);
 	dst[(bi * n + t) * ldd + off + h * hd + j] = src[i];
 }
 
@@ -151,13 +149,11 @@ KERNEL merge_heads(float *dst, int ldd, int off, const float *src, int b, int n,
 KERNEL im2col(float *col, const float *x, int ns, int c, int h, int w, int kh, int kw, int sh, int sw,
 	int ph, int pw, int dh, int dw, int oh, int ow)
 {
-	long long i = TID;
-	long long ohw = (long long)oh * ow, k = (long long)c * kh * kw;
-	if (i >= ns * k * ohw)
-		return;
-	long long p = i % ohw, row = (i / ohw) % k, s = i / (ohw * k);
-	int ch = (int)(row / (kh * kw)), ki = (int)((row / kw) % kh), kj = (int)(row % kw);
-	int oy = (int)(p / ow), ox = (int)(p % ow);
+	int ohw = oh * ow, k = c * kh * kw;
+	THREAD(i, ns * k * ohw);
+	int p = i % ohw, row = (i / ohw) % k, s = i / (ohw * k);
+	int ch = row / (kh * kw), ki = (row / kw) % kh, kj = row % kw;
+	int oy = p / ow, ox = p % ow;
 	int iy = oy * sh - ph + ki * dh, ix = ox * sw - pw + kj * dw;
 	float v = 0.0f;
 	if (iy >= 0 && iy < h && ix >= 0 && ix < w)
@@ -174,12 +170,10 @@ KERNEL im2col(float *col, const float *x, int ns, int c, int h, int w, int kh, i
 KERNEL col2im(float *y, const float *col, const float *bias, int ns, int oc, int oh, int ow, int kh, int kw,
 	int sh, int sw, int ph, int pw, int dh, int dw, int ih, int iw, int act)
 {
-	long long i = TID;
-	if (i >= (long long)ns * oc * oh * ow)
-		return;
-	int x = (int)(i % ow), yy = (int)((i / ow) % oh);
-	long long ch = (i / ((long long)ow * oh)) % oc, s = i / ((long long)ow * oh * oc);
-	long long ihw = (long long)ih * iw;
+	THREAD(i, ns * oc * oh * ow);
+	int x = i % ow, yy = (i / ow) % oh;
+	int ch = (i / (ow * oh)) % oc, s = i / (ow * oh * oc);
+	int ihw = ih * iw;
 	const float *base = col + (s * oc + ch) * kh * kw * ihw;
 	float sum = 0.0f;
 	for (int ki = 0; ki < kh; ki++) {
@@ -212,12 +206,10 @@ KERNEL col2im(float *y, const float *col, const float *bias, int ns, int oc, int
 KERNEL depthwise_conv(float *y, const float *x, const float *wt, const float *bias, int ns, int c, int mult,
 	int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int oh, int ow, int act)
 {
-	long long i = TID;
 	int oc = c * mult;
-	if (i >= (long long)ns * oc * oh * ow)
-		return;
-	int ox = (int)(i % ow), oy = (int)((i / ow) % oh);
-	long long ch = (i / ((long long)ow * oh)) % oc, s = i / ((long long)ow * oh * oc);
+	THREAD(i, ns * oc * oh * ow);
+	int ox = i % ow, oy = (i / ow) % oh;
+	int ch = (i / (ow * oh)) % oc, s = i / (ow * oh * oc);
 	const float *xp = x + (s * c + ch / mult) * h * w;
 	const float *wp = wt + ch * kh * kw;
 	float sum = 0.0f;
@@ -245,14 +237,12 @@ KERNEL depthwise_conv(float *y, const float *x, const float *wt, const float *bi
  */
 KERNEL haar_dwt(float *dst, const float *src, int n, int c, int h, int w)
 {
-	long long t = TID;
 	int oh = (h + 1) / 2, ow = (w + 1) / 2;
-	long long ohw = (long long)oh * ow;
-	if (t >= (long long)n * c * ohw)
-		return;
-	long long q = t % ohw, u = t / ohw;
-	long long s = u / c, ch = u % c;
-	int i = (int)(q / ow), j = (int)(q % ow);
+	int ohw = oh * ow;
+	THREAD(t, n * c * ohw);
+	int q = t % ohw, u = t / ohw;
+	int s = u / c, ch = u % c;
+	int i = q / ow, j = q % ow;
 	const float *x = src + u * h * w;
 	float a = x[2 * i * w + 2 * j], b = 0.0f, cc = 0.0f, d = 0.0f;
 	if (2 * j + 1 < w)
@@ -276,11 +266,9 @@ KERNEL haar_dwt(float *dst, const float *src, int n, int c, int h, int w)
  */
 KERNEL freq_mix(float *sl, float *sh, const float *sub, int b, int c, int hw)
 {
-	long long t = TID;
-	if (t >= (long long)b * c * hw)
-		return;
-	long long i = t % hw, q = t / hw;
-	long long bi = q / c, ch = q % c;
+	THREAD(t, b * c * hw);
+	int i = t % hw, q = t / hw;
+	int bi = q / c, ch = q % c;
 	const float *base = sub + bi * 4 * c * hw + i;
 	float ll = base[ch * hw], lh = base[(c + ch) * hw], hl = base[(2 * c + ch) * hw], hh = base[(3 * c + ch) * hw];
 	sl[t] = (ll + lh) + hl;
@@ -293,11 +281,9 @@ KERNEL freq_mix(float *sl, float *sh, const float *sub, int b, int c, int hw)
  */
 KERNEL channel_softmax_mul(float *s, const float *t, const float *u, int b, int ch, int hw)
 {
-	long long q = TID;
-	if (q >= (long long)b * hw)
-		return;
-	long long bi = q / hw, i = q % hw;
-	long long base = bi * ch * hw + i;
+	THREAD(q, b * hw);
+	int bi = q / hw, i = q % hw;
+	int base = bi * ch * hw + i;
 	float m = NEG_INF;
 	for (int k = 0; k < ch; k++) {
 		float v = s[base + k * hw] + t[base + k * hw];
@@ -317,9 +303,7 @@ KERNEL channel_softmax_mul(float *s, const float *t, const float *u, int b, int 
 /* dst[r] = mean of row r of src [rows, n], summed in double. */
 KERNEL global_avg_pool(float *dst, const float *src, int rows, int n)
 {
-	long long r = TID;
-	if (r >= rows)
-		return;
+	THREAD(r, rows);
 	const float *x = src + r * n;
 	double s = 0.0;
 	for (int i = 0; i < n; i++)
@@ -330,21 +314,17 @@ KERNEL global_avg_pool(float *dst, const float *src, int rows, int n)
 /* dst[(bi*ctot + ch)*hw + i] = vals[bi*c + ch]: broadcast c values per sample over planes. */
 KERNEL fill_planes(float *dst, const float *vals, int b, int c, int hw, int ctot)
 {
-	long long t = TID;
-	if (t >= (long long)b * c * hw)
-		return;
-	long long i = t % hw, q = t / hw;
-	long long bi = q / c, ch = q % c;
+	THREAD(t, b * c * hw);
+	int i = t % hw, q = t / hw;
+	int bi = q / c, ch = q % c;
 	dst[(bi * ctot + ch) * hw + i] = vals[q];
 }
 
 /* dst[r*ldd + j] = src[r*lds + j] for rows x cols. */
 KERNEL copy_cols(float *dst, int ldd, const float *src, int lds, int rows, int cols)
 {
-	long long t = TID;
-	if (t >= (long long)rows * cols)
-		return;
-	long long r = t / cols, j = t % cols;
+	THREAD(t, rows * cols);
+	int r = t / cols, j = t % cols;
 	dst[r * ldd + j] = src[r * lds + j];
 }
 
@@ -354,9 +334,7 @@ KERNEL copy_cols(float *dst, int ldd, const float *src, int lds, int rows, int c
 KERNEL ladder_gates(float *out, const float *flast, const float *t0, const float *t1, const float *t2,
 	float g0, float g1, float g2, int n)
 {
-	long long i = TID;
-	if (i >= n)
-		return;
+	THREAD(i, n);
 	out[i] = flast[i] + g0 * t0[i] + g1 * t1[i] + g2 * t2[i];
 }
 
@@ -378,9 +356,7 @@ DEVFN int fusion_level(double s)
  */
 KERNEL cosine_level(float *sims, float *levels, const float *x, const float *y, int b, int m)
 {
-	long long bi = TID;
-	if (bi >= b)
-		return;
+	THREAD(bi, b);
 	const float *xs = x + bi * m, *ys = y + bi * m;
 	double dot = 0.0, nx = 0.0, ny = 0.0;
 	for (int i = 0; i < m; i++) {
@@ -406,12 +382,10 @@ KERNEL cosine_level(float *sims, float *levels, const float *x, const float *y, 
 KERNEL strip_select(float *dst, int ldd, const float *resid, int ldr, const float *src, int lds,
 	const float *levels, int b, int n, int gh, int gw, int e)
 {
-	long long t = TID;
-	if (t >= (long long)b * n * e)
-		return;
-	long long r = t / e, j = t % e;
-	long long bi = r / n;
-	int row = (int)((r % n) / gw);
+	THREAD(t, b * n * e);
+	int r = t / e, j = t % e;
+	int bi = r / n;
+	int row = (r % n) / gw;
 	int lv = (int)levels[bi];
 	int base = gh / lv, extra = gh % lv, end = 0, m = 0;
 	for (m = 0; m < lv; m++) {
@@ -425,10 +399,8 @@ KERNEL strip_select(float *dst, int ldd, const float *resid, int ldr, const floa
 /* mean[bi*w + j] = (sum over the n tokens of x[bi*n + t][j]) / n, float sum in token order. */
 KERNEL mean_tokens(float *mean, const float *x, int b, int n, int w)
 {
-	long long q = TID;
-	if (q >= (long long)b * w)
-		return;
-	long long bi = q / w, j = q % w;
+	THREAD(q, b * w);
+	int bi = q / w, j = q % w;
 	float s = 0.0f;
 	for (int t = 0; t < n; t++)
 		s += x[(bi * n + t) * w + j];
@@ -438,10 +410,8 @@ KERNEL mean_tokens(float *mean, const float *x, int b, int n, int w)
 /* x[bi*n + t][j] *= sigmoid(gate[bi][j]) for x [b*n, w] (SPEC.md section 5.5). */
 KERNEL gate_mul(float *x, const float *gate, int b, int n, int w)
 {
-	long long i = TID;
-	if (i >= (long long)b * n * w)
-		return;
-	long long j = i % w, bi = i / ((long long)n * w);
+	THREAD(i, b * n * w);
+	int j = i % w, bi = i / (n * w);
 	float g = 1.0f / (1.0f + expf(-gate[bi * w + j]));
 	x[i] *= g;
 }
@@ -453,9 +423,7 @@ KERNEL gate_mul(float *x, const float *gate, int b, int n, int w)
  */
 KERNEL mga_mix(float *t1, float *t2, const float *jt, int rows, int c)
 {
-	long long r = TID;
-	if (r >= rows)
-		return;
+	THREAD(r, rows);
 	float *a = t1 + r * c, *s = t2 + r * c;
 	const float *jr = jt + r * c;
 	float m = NEG_INF;
@@ -482,11 +450,9 @@ KERNEL mga_mix(float *t1, float *t2, const float *jt, int rows, int c)
  */
 KERNEL mga_project(float *pt, const float *xt, int b, int n, int c, int v)
 {
-	long long q = TID;
-	if (q >= (long long)b * v)
-		return;
-	long long bi = q / v;
-	int k = (int)(q % v);
+	THREAD(q, b * v);
+	int bi = q / v;
+	int k = q % v;
 	int start = k * c / v, end = ((k + 1) * c + v - 1) / v;
 	double inv = 1.0 / (double)(end - start);
 	float *row = pt + q * n;
@@ -514,9 +480,7 @@ KERNEL mga_project(float *pt, const float *xt, int b, int n, int c, int v)
 /* MGA step 4: s1[r] = z[r] . a[0:c], s2[r] = z[r] . a[c:2c] for z [rows, c]. */
 KERNEL mga_scores(float *s1, float *s2, const float *z, const float *a, int rows, int c)
 {
-	long long r = TID;
-	if (r >= rows)
-		return;
+	THREAD(r, rows);
 	const float *zr = z + r * c;
 	float x1 = 0.0f, x2 = 0.0f;
 	for (int i = 0; i < c; i++) {
@@ -536,11 +500,9 @@ DEVFN float leaky02(float x) { return x > 0.0f ? x : x * 0.2f; }
 KERNEL mga_edges(float *fe, const float *s1a, const float *s2a, const float *s1b, const float *s2b,
 	const float *s1c, const float *s2c, float be0, float be1, float be2, int b, int v)
 {
-	long long t = TID;
-	if (t >= (long long)b * v * v)
-		return;
-	long long j = t % v, i = (t / v) % v, bi = t / ((long long)v * v);
-	long long ri = bi * v + i, rj = bi * v + j;
+	THREAD(t, b * v * v);
+	int j = t % v, i = (t / v) % v, bi = t / (v * v);
+	int ri = bi * v + i, rj = bi * v + j;
 	float e0 = leaky02(s1a[ri] + s2a[rj]);
 	float e1 = leaky02(s1b[ri] + s2b[rj]);
 	float e2 = leaky02(s1c[ri] + s2c[rj]);
@@ -550,18 +512,14 @@ KERNEL mga_edges(float *fe, const float *s1a, const float *s2a, const float *s1b
 /* out = (a0*g0 + a1*g1) + a2*g2 over n values (MGA step 5, the nodes). */
 KERNEL weighted_sum3(float *out, const float *g0, const float *g1, const float *g2, float a0, float a1, float a2, int n)
 {
-	long long i = TID;
-	if (i >= n)
-		return;
+	THREAD(i, n);
 	out[i] = (a0 * g0[i] + a1 * g1[i]) + a2 * g2[i];
 }
 
 /* out = ((p0 + p1) + p2) / 3 over n values (MGA step 7). */
 KERNEL mean3(float *out, const float *p0, const float *p1, const float *p2, int n)
 {
-	long long i = TID;
-	if (i >= n)
-		return;
+	THREAD(i, n);
 	out[i] = ((p0[i] + p1[i]) + p2[i]) / 3.0f;
 }
 
@@ -601,17 +559,15 @@ DEVFN void bilinear_tap(int i, int in, int out, float step, int *i0, int *i1, fl
  */
 KERNEL resize_bilinear(float *dst, const float *src, int nc, int h, int w, int oh, int ow, float sy, float sx)
 {
-	long long t = TID;
-	if (t >= (long long)nc * oh * ow)
-		return;
-	int x = (int)(t % ow), y = (int)((t / ow) % oh);
-	long long p = t / ((long long)ow * oh);
+	THREAD(t, nc * oh * ow);
+	int x = t % ow, y = (t / ow) % oh;
+	int p = t / (ow * oh);
 	int y0, y1, x0, x1;
 	float h0, h1, w0, w1;
 	bilinear_tap(y, h, oh, sy, &y0, &y1, &h0, &h1);
 	bilinear_tap(x, w, ow, sx, &x0, &x1, &w0, &w1);
 	const float *in = src + p * h * w;
-	const float *r0 = in + (long long)y0 * w, *r1 = in + (long long)y1 * w;
+	const float *r0 = in + y0 * w, *r1 = in + y1 * w;
 	float t0 = r0[x0] * w0 + r0[x1] * w1;
 	float t1 = r1[x0] * w0 + r1[x1] * w1;
 	dst[t] = t0 * h0 + t1 * h1;

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -894,4 +897,34 @@ func TestGraphKernels(t *testing.T) {
 		wl[i] = float32(float64(flast[i]) + float64(gates[0])*float64(g0[i]) + float64(gates[1])*float64(g1[i]) + float64(gates[2])*float64(g2[i]))
 	}
 	check(t, "ladder gates", download(t, d, out, 30), wl)
+}
+
+// TestKernelsAreCxx checks with the system C++ compiler that
+// NVRTCPrelude + KernelSource is valid C++ (NVRTC compiles C++; the
+// emulator compiles the same text as C), with the few CUDA names it uses
+// declared by testdata/cxx/cuda_names.hpp. TestRealNVRTC does the same
+// with NVRTC itself where one is available.
+func TestKernelsAreCxx(t *testing.T) {
+	cxx := ""
+	for _, name := range []string{"c++", "g++", "clang++"} {
+		if p, err := exec.LookPath(name); err == nil {
+			cxx = p
+			break
+		}
+	}
+	if cxx == "" {
+		t.Skip("no C++ compiler")
+	}
+	names, err := filepath.Abs(filepath.Join("testdata", "cxx", "cuda_names.hpp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(t.TempDir(), "kernels.cu")
+	if err := os.WriteFile(src, []byte(gpu.NVRTCPrelude+gpu.KernelSource), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(cxx, "-std=c++17", "-fsyntax-only", "-Wall", "-Werror", "-x", "c++", "-include", names, src).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s rejects the kernels as C++: %v\n%s", cxx, err, out)
+	}
 }

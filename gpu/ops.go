@@ -2,6 +2,7 @@ package gpu
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/ladderpose/ladderpose/ops"
 )
@@ -11,8 +12,12 @@ import (
 // a wrong size is an error here rather than a stray access on the device.
 // Shapes follow package ops: NCHW maps, row-major [rows, features] matrices.
 
-// need checks that b holds at least n values.
+// need checks that b holds at least n values, and that n is within the
+// kernels' 32-bit indexing.
 func need(op, name string, b Buf, n int) error {
+	if n > math.MaxInt32 {
+		return fmt.Errorf("gpu: %s: %s spans %d values, more than the kernels' 32-bit indices reach: use a smaller batch", op, name, n)
+	}
 	if n > 0 && b.N < n {
 		return fmt.Errorf("gpu: %s: %s has %d values, needs %d", op, name, b.N, n)
 	}

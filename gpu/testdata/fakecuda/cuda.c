@@ -1,9 +1,11 @@
 /*
  * A fake libcuda.so.1 for package gpu's tests: the driver API calls the
  * backend makes, on host memory. It reports one device, "Fake GPU",
- * compute capability 9.0, driver CUDA 13.0. Modules are the source text the
- * fake NVRTC returns; a function exists if the source declares it as
- * "KERNEL name("; a launch runs nothing but logs the kernel, the launch
+ * compute capability 9.0 (LP_FAKE_CC=XY for another), driver CUDA 13.0.
+ * Modules are the source text the fake NVRTC returns, or the PTX a real
+ * NVRTC made (written to the file LP_FAKE_IMAGE names, if set); a function
+ * exists if the source declares it as "KERNEL name(", or the PTX has
+ * ".entry name("; a launch runs nothing but logs the kernel, the launch
  * shape and each parameter's 8 bytes (the parameter count read from the
  * declaration). Faults: LP_FAKE_NO_DEVICE (cuInit fails), LP_FAKE_OOM
  * (cuMemAlloc fails), LP_FAKE_LAUNCH_FAIL (a launch fails asynchronously:
@@ -34,7 +36,9 @@ int cuDeviceGet(int *d, int ordinal) { if (ordinal != 0) return 101; *d = 0; ret
 int cuDeviceGetName(char *s, int n, int d) { snprintf(s, (size_t)n, "Fake GPU"); return 0; }
 int cuDeviceGetAttribute(int *v, int attr, int d)
 {
-	*v = attr == 75 ? 9 : 0; /* compute capability 9.0 */
+	const char *cc = getenv("LP_FAKE_CC");
+	int xy = cc && *cc ? atoi(cc) : 90;
+	*v = attr == 75 ? xy / 10 : attr == 76 ? xy % 10 : 0;
 	return 0;
 }
 int cuDeviceTotalMem_v2(size_t *b, int d) { *b = (size_t)80 << 30; return 0; }
@@ -88,6 +92,14 @@ int cuModuleLoadData(void **m, const void *image)
 	mod->src = strdup(image);
 	*m = mod;
 	fake_log("module %zu bytes", strlen(mod->src));
+	const char *path = getenv("LP_FAKE_IMAGE");
+	if (path && *path) {
+		FILE *f = fopen(path, "w");
+		if (f) {
+			fputs(mod->src, f);
+			fclose(f);
+		}
+	}
 	return 0;
 }
 int cuModuleUnload(void *m)
@@ -103,6 +115,10 @@ int cuModuleGetFunction(void **f, void *m, const char *name)
 	char pat[160];
 	snprintf(pat, sizeof pat, "\nKERNEL %s(", name);
 	const char *p = strstr(mod->src, pat);
+	if (!p) {
+		snprintf(pat, sizeof pat, ".entry %s(", name);
+		p = strstr(mod->src, pat);
+	}
 	if (!p || mod->nfns == 64)
 		return 500; /* CUDA_ERROR_NOT_FOUND */
 	struct fn *fn = &mod->fns[mod->nfns++];
