@@ -27,22 +27,26 @@ func (t *Tape) Conv2D(x *Var, n int, w, b *Param, g ops.ConvGeom, groups int) *V
 	y := t.out(anyGrad(x, wv, bv), n, o, oh, ow)
 	og, cg := o/groups, g.C/groups // output and input channels per group
 	rowsG := cg * kk               // im2col rows per group
-	col := t.Floats(g.C * kk * ohw)
-	ep := ops.Epilogue{BiasPerRow: true}
-	for s := 0; s < n; s++ {
-		ops.Im2Col(col, x.Data()[s*chw:(s+1)*chw], g)
-		for gi := 0; gi < groups; gi++ {
-			if b != nil {
-				ep.Bias = b.Data[gi*og : (gi+1)*og]
-			}
-			ops.Gemm(og, ohw, rowsG, 1, ops.RowMajor(w.Data[gi*og*rowsG:], rowsG), ops.RowMajor(col[gi*rowsG*ohw:], ohw),
-				0, ops.RowMajor(y.Data()[(s*o+gi*og)*ohw:], ohw), ep)
-		}
+	// Forward through ops.Conv2D (its im2col writes straight into the
+	// GEMM's packed panels); the weights change every step, so they are
+	// packed again each call.
+	var bias []float32
+	if b != nil {
+		bias = b.Data
+	}
+	cv, err := ops.NewConv2D(w.Data, bias, ops.Conv2DParams{InC: g.C, OutC: o, KH: g.KH, KW: g.KW,
+		StrideH: g.StrideH, StrideW: g.StrideW, PadH: g.PadH, PadW: g.PadW, DilH: g.DilH, DilW: g.DilW, Groups: groups})
+	if err != nil {
+		panic(fmt.Sprintf("nn.Conv2D: %v", err))
+	}
+	if err := cv.Forward(y.Data(), x.Data(), n, g.H, g.W, t.Floats(cv.ScratchSize(n, g.H, g.W))); err != nil {
+		panic(fmt.Sprintf("nn.Conv2D: %v", err))
 	}
 	if y.Grad == nil {
 		return y
 	}
 	t.record(func() {
+		col := t.Floats(g.C * kk * ohw)
 		dcol := t.Floats(g.C * kk * ohw)
 		for s := 0; s < n; s++ {
 			dy := y.Grad[s*o*ohw : (s+1)*o*ohw]

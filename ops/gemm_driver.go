@@ -159,7 +159,7 @@ func gemmTile(kn *kernel, tk gemmTask, m, n, k int, alpha float32, a Mat, pa *Pa
 				switch {
 				case pa != nil:
 					ablk = pa.data[pc*mp*mr+ic*kcb*mr : pc*mp*mr+icEnd*kcb*mr]
-				case kn.packedA:
+				case kn.packedA || jcEnd-jc >= packAReuse:
 					sc.a = grow(sc.a, (icEnd-ic)*kcb*mr)
 					ablk = sc.a
 					for ip := ic; ip < icEnd; ip++ {
@@ -204,6 +204,10 @@ func gemmTile(kn *kernel, tk gemmTask, m, n, k int, alpha float32, a Mat, pa *Pa
 		}
 	}
 }
+
+// packAReuse is the number of column panels from which packing an A block
+// (once per K block) pays: below it the micro-kernel reads A in place.
+const packAReuse = 8
 
 // maxTile bounds mr*nr over all kernels.
 const maxTile = 16 * 32
@@ -379,6 +383,23 @@ func packB(dst []float32, b Mat, p0, kcb, j0, nn, nr int) {
 		default:
 			for p := 0; p < kcb; p, o = p+1, o+b.RS {
 				copy(dst[p*nr:p*nr+nn], b.Data[o:o+nn])
+			}
+		}
+		return
+	}
+	if b.RS == 1 {
+		// A transposed row-major matrix: column j of the panel is a
+		// contiguous run of the source. Read the nn runs side by side, p
+		// outer, so each destination row is written once, contiguously.
+		var src [32][]float32
+		for j := 0; j < nn; j++ {
+			o := (j0+j)*b.CS + p0
+			src[j] = b.Data[o : o+kcb]
+		}
+		for p := 0; p < kcb; p++ {
+			row := dst[p*nr : p*nr+nn]
+			for j := range row {
+				row[j] = src[j][p]
 			}
 		}
 		return

@@ -33,26 +33,47 @@ func Im2Col(col, x []float32, g ConvGeom) {
 			ky, kx := k/g.KW, k%g.KW
 			plane := x[ci*g.H*g.W : (ci+1)*g.H*g.W]
 			out := col[r*oh*ow : (r+1)*oh*ow]
+			x0 := -g.PadW + kx*g.DilW
+			ox0, ox1 := validSpan(x0, g.StrideW, g.W, ow)
 			for oy := 0; oy < oh; oy++ {
 				iy := oy*g.StrideH - g.PadH + ky*g.DilH
 				orow := out[oy*ow : (oy+1)*ow]
-				if iy < 0 || iy >= g.H {
+				if iy < 0 || iy >= g.H || ox0 >= ox1 {
 					clear(orow)
 					continue
 				}
 				src := plane[iy*g.W : (iy+1)*g.W]
-				ix := -g.PadW + kx*g.DilW
-				for ox := range orow {
-					if ix >= 0 && ix < g.W {
-						orow[ox] = src[ix]
-					} else {
-						orow[ox] = 0
-					}
+				clear(orow[:ox0])
+				clear(orow[ox1:])
+				if g.StrideW == 1 {
+					copy(orow[ox0:ox1], src[x0+ox0:x0+ox1])
+					continue
+				}
+				ix := x0 + ox0*g.StrideW
+				for ox := ox0; ox < ox1; ox++ {
+					orow[ox] = src[ix]
 					ix += g.StrideW
 				}
 			}
 		}
 	})
+}
+
+// validSpan returns the output columns [lo, hi) whose input column
+// x0 + ox*stride lies inside [0, w).
+func validSpan(x0, stride, w, ow int) (lo, hi int) {
+	if x0 < 0 {
+		lo = (-x0 + stride - 1) / stride
+	}
+	// Largest ox with x0 + ox*stride <= w-1.
+	if w-1-x0 < 0 {
+		return 0, 0
+	}
+	hi = min((w-1-x0)/stride+1, ow)
+	if lo > hi {
+		lo = hi
+	}
+	return lo, hi
 }
 
 // Col2Im is the adjoint of Im2Col: it adds every entry of col [c*kh*kw,
@@ -70,18 +91,25 @@ func Col2Im(dx, col []float32, g ConvGeom) {
 			for k := 0; k < g.KH*g.KW; k++ {
 				ky, kx := k/g.KW, k%g.KW
 				in := col[(ci*g.KH*g.KW+k)*oh*ow:]
+				x0 := -g.PadW + kx*g.DilW
+				ox0, ox1 := validSpan(x0, g.StrideW, g.W, ow)
 				for oy := 0; oy < oh; oy++ {
 					iy := oy*g.StrideH - g.PadH + ky*g.DilH
-					if iy < 0 || iy >= g.H {
+					if iy < 0 || iy >= g.H || ox0 >= ox1 {
 						continue
 					}
 					dst := plane[iy*g.W : (iy+1)*g.W]
 					irow := in[oy*ow : (oy+1)*ow]
-					ix := -g.PadW + kx*g.DilW
-					for ox := range irow {
-						if ix >= 0 && ix < g.W {
-							dst[ix] += irow[ox]
+					if g.StrideW == 1 {
+						d := dst[x0+ox0 : x0+ox1]
+						for i, v := range irow[ox0:ox1] {
+							d[i] += v
 						}
+						continue
+					}
+					ix := x0 + ox0*g.StrideW
+					for ox := ox0; ox < ox1; ox++ {
+						dst[ix] += irow[ox]
 						ix += g.StrideW
 					}
 				}
