@@ -46,7 +46,11 @@ type KernelSig struct {
 	Params []KernelParam
 }
 
-var kernelDecl = regexp.MustCompile(`(?m)^KERNEL\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(([^)]*)\)`)
+var (
+	kernelDecl = regexp.MustCompile(`(?m)^KERNEL\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(([^)]*)\)`)
+	// paramDecl is one parameter: [const] float|int|double [*] name.
+	paramDecl = regexp.MustCompile(`^((?:const\s+)?(float|int|double)\s*(\*)?)\s*([A-Za-z_][A-Za-z0-9_]*)$`)
+)
 
 // ParseKernels returns the signatures of the kernels in src, in source
 // order: every "KERNEL name(type name, ...)" declaration.
@@ -62,23 +66,16 @@ func ParseKernels(src string) ([]KernelSig, error) {
 		sig := KernelSig{Name: name}
 		for _, p := range strings.Split(m[2], ",") {
 			p = strings.Join(strings.Fields(p), " ")
-			i := strings.LastIndexFunc(p, func(r rune) bool { return r == ' ' || r == '*' })
-			if i < 0 || i == len(p)-1 {
-				return nil, fmt.Errorf("gpu: kernel %s: cannot parse parameter %q", name, p)
+			pm := paramDecl.FindStringSubmatch(p)
+			if pm == nil {
+				return nil, fmt.Errorf("gpu: kernel %s: cannot parse parameter %q (want [const] float|int|double [*] name)", name, p)
 			}
-			typ, pname := strings.TrimSpace(p[:i+1]), p[i+1:]
-			var kind ArgKind
-			switch {
-			case strings.Contains(typ, "*"):
+			typ, base, ptr, pname := strings.TrimSpace(pm[1]), pm[2], pm[3], pm[4]
+			kind := ArgKind(base[0]) // 'f', 'i', 'd'
+			if ptr != "" {
 				kind = ArgPtr
-			case typ == "int":
-				kind = ArgInt
-			case typ == "float":
-				kind = ArgFloat
-			case typ == "double":
-				kind = ArgDouble
-			default:
-				return nil, fmt.Errorf("gpu: kernel %s: parameter %q has type %q (want int, float, double or a pointer)", name, pname, typ)
+			} else if strings.HasPrefix(typ, "const") {
+				return nil, fmt.Errorf("gpu: kernel %s: parameter %q: a const value parameter is not supported", name, p)
 			}
 			sig.Params = append(sig.Params, KernelParam{Type: typ, Name: pname, Kind: kind})
 		}

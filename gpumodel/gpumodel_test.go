@@ -260,9 +260,10 @@ func TestForwardErrors(t *testing.T) {
 	}
 }
 
-// TestBatchSizes checks that batches of other sizes (a new arena size
-// each, found by a dry run) give each sample the same heatmaps as the
-// whole batch, on the emulated GPU.
+// TestBatchSizes checks, on the emulated GPU, that batches of other sizes
+// (each with its arena size found by a dry run) give each sample the
+// heatmaps of the whole batch, and that a later pass over the whole batch
+// is bit-identical to the first.
 func TestBatchSizes(t *testing.T) {
 	d := emulated(t)
 	tc := loadCase(t, "side_tiny")
@@ -283,6 +284,18 @@ func TestBatchSizes(t *testing.T) {
 		want := all.Narrow(0, p.s, p.sz).Contiguous().Data()
 		if _, rel := relErr(part.Data(), want); !(rel <= 1e-6) {
 			t.Errorf("batch of %d at %d: relative difference %.3g from the whole batch", p.sz, p.s, rel)
+		}
+	}
+	// The whole batch again, in an arena the smaller batches left holding
+	// other values: bit-identical (no kernel reads a value its pass did not
+	// write; the first pass ran on the emulator's NaN-filled memory).
+	again, err := g.Forward(tc.input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range again.Data() {
+		if math.Float32bits(v) != math.Float32bits(all.Data()[i]) {
+			t.Fatalf("second pass: heatmap value %d is %v, first %v", i, v, all.Data()[i])
 		}
 	}
 }
