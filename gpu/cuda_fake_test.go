@@ -145,23 +145,24 @@ func TestCUDABackendOnFakeLibraries(t *testing.T) {
 	// A launch: compiled for sm_90 at first use, then the kernel, shape and
 	// arguments as the driver receives them.
 	x := upload(t, d, make([]float32, 16))
-	if err := d.Softmax(x, 2, 8); err != nil {
+	scratch := upload(t, d, make([]float32, gpu.ReduceScratch(2)))
+	if err := d.Softmax(x, 2, 8, scratch); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.Synchronize(); err != nil {
 		t.Fatal(err)
 	}
 	log = readLog(t, logPath)
-	want := "launch softmax_rows grid 1 1 1 block 256 1 1 shared 0 stream 1 args " + hex(uint64(x.Ptr)) + " 2 8"
+	want := "launch row_max_partials grid 1 1 1 block 256 1 1 shared 0 stream 1 args " + hex(uint64(scratch.Ptr)) + " " + hex(uint64(x.Ptr)) + " 2 8 1"
 	if !strings.Contains(log, "nvrtc option --gpu-architecture=sm_90") || !strings.Contains(log, want) {
 		t.Errorf("launch log lacks the sm_90 compile or %q:\n%s", want, log)
 	}
-	if err := d.LayerNorm(x, x, 2, 8, x, x, 0.5); err != nil {
+	if err := d.LayerNorm(x, x, 2, 8, x, x, 0.5, scratch); err != nil {
 		t.Fatal(err)
 	}
 	log = readLog(t, logPath)
-	p := hex(uint64(x.Ptr))
-	want = "launch layernorm grid 1 1 1 block 256 1 1 shared 0 stream 1 args " + strings.Repeat(p+" ", 4) + "2 8 3f000000"
+	p, stats := hex(uint64(x.Ptr)), hex(uint64(scratch.Ptr)+4*2*2*32) // after the partials of 2 rows
+	want = "launch layernorm_apply grid 1 1 1 block 256 1 1 shared 0 stream 1 args " + p + " " + p + " " + stats + " " + p + " " + p + " 2 8"
 	if strings.Contains(log, "nvrtc option") || !strings.Contains(log, want) {
 		t.Errorf("second launch: want no compile and %q:\n%s", want, log)
 	}
@@ -182,7 +183,7 @@ func TestCUDABackendOnFakeLibraries(t *testing.T) {
 	// A kernel that fails: the error surfaces at the next synchronisation,
 	// and the device then refuses work.
 	t.Setenv("LP_FAKE_LAUNCH_FAIL", "1")
-	if err := d.Softmax(x, 2, 8); err != nil {
+	if err := d.BiasAct(x, 16, gpu.Buf{}, 1, 1, 1); err != nil {
 		t.Fatal(err)
 	}
 	err = d.Download(got, b)
@@ -190,7 +191,7 @@ func TestCUDABackendOnFakeLibraries(t *testing.T) {
 	if !errors.As(err, &ce) || ce.Name != "CUDA_ERROR_LAUNCH_FAILED" {
 		t.Errorf("download after a failed kernel: %v, want CUDA_ERROR_LAUNCH_FAILED", err)
 	}
-	if err := d.Softmax(x, 2, 8); err == nil || !strings.Contains(err.Error(), "earlier failure") {
+	if err := d.BiasAct(x, 16, gpu.Buf{}, 1, 1, 1); err == nil || !strings.Contains(err.Error(), "earlier failure") {
 		t.Errorf("launch on a failed device: %v, want the sticky error", err)
 	}
 	t.Setenv("LP_FAKE_LAUNCH_FAIL", "0")
@@ -262,13 +263,13 @@ func TestCUDABackendFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("LP_FAKE_NVRTC_FAIL", "1")
-	err = d.Softmax(x, 1, 4)
+	err = d.BiasAct(x, 4, gpu.Buf{}, 1, 1, 1)
 	t.Setenv("LP_FAKE_NVRTC_FAIL", "0")
 	t.Logf("compile failure: %v", err)
 	if err == nil || !strings.Contains(err.Error(), "NVRTC_ERROR_COMPILATION") || !strings.Contains(err.Error(), "fake compile error") {
 		t.Errorf("compile failure: %v, want NVRTC's status and log", err)
 	}
-	if err := d.Softmax(x, 1, 4); err != nil {
+	if err := d.BiasAct(x, 4, gpu.Buf{}, 1, 1, 1); err != nil {
 		t.Errorf("launch after a failed compile: %v", err)
 	}
 
@@ -315,7 +316,7 @@ func TestRealNVRTC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Softmax(x, 1, 8); err != nil {
+	if err := d.BiasAct(x, 8, gpu.Buf{}, 1, 1, 1); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("calls: %s", readLog(t, logPath))

@@ -111,8 +111,11 @@ func TestArgumentErrors(t *testing.T) {
 		name string
 		call func() error
 	}{
-		{"layernorm rows", func() error { return d.LayerNorm(small, small, 3, 4, small, small, 1e-6) }},
-		{"softmax zero width", func() error { return d.Softmax(small, 2, 0) }},
+		{"layernorm rows", func() error { return d.LayerNorm(small, small, 3, 4, small, small, 1e-6, big) }},
+		{"layernorm scratch", func() error { return d.LayerNorm(small, small, 2, 4, small, small, 1e-6, small) }},
+		{"softmax zero width", func() error { return d.Softmax(small, 2, 0, big) }},
+		{"softmax scratch", func() error { return d.Softmax(small, 2, 4, small) }},
+		{"softmax misaligned scratch", func() error { return d.Softmax(small, 1, 4, alloc(t, d, 300).From(1)) }},
 		{"bias act activation", func() error { return d.BiasAct(small, 8, gpu.Buf{}, 1, 1, ops.Act(9)) }},
 		{"bias too short", func() error { return d.BiasAct(big, 64, small, 1, 16, ops.ActNone) }},
 		{"split heads columns", func() error { return d.SplitHeads(big, big, 4, 2, 1, 2, 2, 2) }},
@@ -145,7 +148,7 @@ func TestArgumentErrors(t *testing.T) {
 	// Extents past the kernels' 32-bit indices (a dry run: nothing is
 	// allocated).
 	huge, _ := gpu.NewMeasureArena().Alloc(math.MaxInt32)
-	if err := d.DryRun().Softmax(huge, 1<<20, 1<<12); err == nil || !strings.Contains(err.Error(), "32-bit") {
+	if err := d.DryRun().Softmax(huge, 1<<20, 1<<12, huge); err == nil || !strings.Contains(err.Error(), "32-bit") {
 		t.Errorf("softmax over 2^32 values: %v, want the 32-bit limit", err)
 	}
 	// Still usable.
@@ -172,12 +175,12 @@ func TestDeviceFailureIsSticky(t *testing.T) {
 		t.Fatal(err)
 	}
 	stray := gpu.Buf{Ptr: 8, N: 16} // an address no allocation holds
-	err = d.Softmax(stray, 2, 8)
+	err = d.BiasAct(stray, 16, gpu.Buf{}, 1, 1, 0)
 	t.Logf("launch on a stray pointer: %v", err)
 	if err == nil || !strings.Contains(err.Error(), "outside every allocation") {
 		t.Fatalf("launch on a stray pointer: %v, want the emulator's refusal", err)
 	}
-	err = d.Softmax(b, 2, 8)
+	err = d.BiasAct(b, 16, gpu.Buf{}, 1, 1, 0)
 	t.Logf("next launch: %v", err)
 	if err == nil || !strings.Contains(err.Error(), "earlier failure") {
 		t.Fatalf("launch after a failure: %v, want the sticky error", err)
@@ -198,10 +201,11 @@ func TestDryRunMeasures(t *testing.T) {
 	a := gpu.NewMeasureArena()
 	x, _ := a.Alloc(100)
 	y, _ := a.Alloc(30)
-	if err := dry.Softmax(x, 10, 10); err != nil {
+	scratch := gpu.Buf{Ptr: 1 << 40, N: gpu.ReduceScratch(10)}
+	if err := dry.Softmax(x, 10, 10, scratch); err != nil {
 		t.Fatal(err)
 	}
-	if err := dry.Softmax(y, 10, 10); err == nil {
+	if err := dry.Softmax(y, 10, 10, scratch); err == nil {
 		t.Error("dry run accepted a softmax over 100 values in a 30-value buffer")
 	}
 	if got, want := a.Peak(), 128+30; got != want {

@@ -13,8 +13,13 @@
  *     writes, so running the threads of a launch one after another (the
  *     emulator) gives the same result as running them in parallel, and the
  *     result never depends on scheduling (deterministic run to run);
- *   - reductions run inside one thread in a fixed order (one thread per
- *     output row), mirroring the CPU kernels of package ops;
+ *   - a reduction over a row runs in two steps with no communication
+ *     between threads: L "lanes" per row each sum (or take the maximum of)
+ *     the values lane, lane+L, lane+2L, ... in order, so that neighbouring
+ *     threads read neighbouring values (coalesced), into a partials buffer;
+ *     the next launch combines a row's L partials in lane order, one
+ *     thread per output element. Small reductions run whole in one thread.
+ *     Either way the order is fixed by the launch shape alone;
  *   - launches are one-dimensional: thread t = blockIdx.x*blockDim.x +
  *     threadIdx.x handles item t of n and returns when t >= n;
  *   - indices are 32-bit int once that check passed (64-bit division is
@@ -56,46 +61,133 @@ KERNEL bias_act(float *y, const float *bias, int n, int inner, int nbias, int ac
 }
 
 /*
- * LayerNorm of each row of x [rows, n] into y (may be x), as ops.LayerNorm:
- * mean and biased variance accumulated in double in two passes, each output
- * computed in double and rounded once. One thread per row.
+ * Row partials in L interleaved lanes (LayerNorm, means): part[r*L + l] =
+ * the sum over i = l, l+L, l+2L, ... < n of x[r*n + i] (stats NULL), or of
+ * (x[r*n + i] - stats[2r])^2, stats[2r] being the row's mean. In double,
+ * as ops.LayerNorm.
  */
-KERNEL layernorm(float *y, const float *x, const float *gamma, const float *beta, int rows, int n, float eps)
+KERNEL row_partials(double *part, const float *x, const double *stats, int rows, int n, int L)
 {
-	THREAD(r, rows);
+	THREAD(t, rows * L);
+	int r = t / L, l = t % L;
 	const float *xr = x + r * n;
-	float *yr = y + r * n;
 	double s = 0.0;
-	for (int i = 0; i < n; i++)
-		s += (double)xr[i];
-	double mu = s / (double)n;
-	double q = 0.0;
-	for (int i = 0; i < n; i++) {
-		double d = (double)xr[i] - mu;
-		q += d * d;
+	if (stats) {
+		double mu = stats[2 * r];
+		for (int i = l; i < n; i += L) {
+			double d = (double)xr[i] - mu;
+			s += d * d;
+		}
+	} else {
+		for (int i = l; i < n; i += L)
+			s += (double)xr[i];
 	}
-	double rs = 1.0 / sqrt(q / (double)n + (double)eps);
-	for (int i = 0; i < n; i++)
-		yr[i] = (float)(((double)xr[i] - mu) * rs * (double)gamma[i] + (double)beta[i]);
+	part[t] = s;
 }
 
-/* Numerically stable softmax of each row of x [rows, n], in place. */
-KERNEL softmax_rows(float *x, int rows, int n)
+/*
+ * Combines a row's L partials in lane order: with rstd 0, stats[2r] = the
+ * mean sum/n; with rstd 1, stats[2r + 1] = 1/sqrt(sum/n + eps) (the partials
+ * being squared deviations). One thread per row.
+ */
+KERNEL row_stats(double *stats, const double *part, int rows, int n, int L, int rstd, float eps)
 {
 	THREAD(r, rows);
-	float *row = x + r * n;
-	float m = row[0];
-	for (int i = 1; i < n; i++)
-		m = fmaxf(m, row[i]);
-	float sum = 0.0f;
-	for (int i = 0; i < n; i++) {
-		float e = expf(row[i] - m);
-		row[i] = e;
-		sum += e;
-	}
-	float inv = 1.0f / sum;
-	for (int i = 0; i < n; i++)
-		row[i] *= inv;
+	double s = 0.0;
+	for (int j = 0; j < L; j++)
+		s += part[r * L + j];
+	if (rstd)
+		stats[2 * r + 1] = 1.0 / sqrt(s / (double)n + (double)eps);
+	else
+		stats[2 * r] = s / (double)n;
+}
+
+/*
+ * LayerNorm of x [rows, n] into y (may be x) from the rows' mean and
+ * 1/sqrt(var + eps) in stats: each output computed in double and rounded
+ * once (ops.LayerNorm). One thread per element.
+ */
+KERNEL layernorm_apply(float *y, const float *x, const double *stats, const float *gamma, const float *beta, int rows,
+	int n)
+{
+	THREAD(t, rows * n);
+	int r = t / n, i = t % n;
+	double mu = stats[2 * r], rs = stats[2 * r + 1];
+	y[t] = (float)(((double)x[t] - mu) * rs * (double)gamma[i] + (double)beta[i]);
+}
+
+/* dst[r] = (float)stats[2r]: the row means of row_stats. */
+KERNEL mean_apply(float *dst, const double *stats, int rows)
+{
+	THREAD(r, rows);
+	dst[r] = (float)stats[2 * r];
+}
+
+/*
+ * Softmax of the rows of x [rows, n]: the lanes' maxima, the row maximum
+ * (stats[2r]), the lanes' sums of exp(x - max), 1/sum (stats[2r + 1]), then
+ * x = exp(x - max) * (1/sum).
+ */
+KERNEL row_max_partials(float *part, const float *x, int rows, int n, int L)
+{
+	THREAD(t, rows * L);
+	int r = t / L, l = t % L;
+	const float *xr = x + r * n;
+	float m = NEG_INF;
+	for (int i = l; i < n; i += L)
+		m = fmaxf(m, xr[i]);
+	part[t] = m;
+}
+
+KERNEL row_max_combine(float *stats, const float *part, int rows, int L)
+{
+	THREAD(r, rows);
+	float m = part[r * L];
+	for (int j = 1; j < L; j++)
+		m = fmaxf(m, part[r * L + j]);
+	stats[2 * r] = m;
+}
+
+KERNEL row_expsum_partials(float *part, const float *x, const float *stats, int rows, int n, int L)
+{
+	THREAD(t, rows * L);
+	int r = t / L, l = t % L;
+	const float *xr = x + r * n;
+	float m = stats[2 * r];
+	float s = 0.0f;
+	for (int i = l; i < n; i += L)
+		s += expf(xr[i] - m);
+	part[t] = s;
+}
+
+KERNEL row_sum_combine(float *stats, const float *part, int rows, int L)
+{
+	THREAD(r, rows);
+	float s = 0.0f;
+	for (int j = 0; j < L; j++)
+		s += part[r * L + j];
+	stats[2 * r + 1] = 1.0f / s;
+}
+
+KERNEL softmax_apply(float *x, const float *stats, int rows, int n)
+{
+	THREAD(t, rows * n);
+	int r = t / n;
+	x[t] = expf(x[t] - stats[2 * r]) * stats[2 * r + 1];
+}
+
+/* x[i] += y[i] for i < n. */
+KERNEL add_inplace(float *x, const float *y, int n)
+{
+	THREAD(i, n);
+	x[i] += y[i];
+}
+
+/* x[i] *= y[i] for i < n. */
+KERNEL mul_inplace(float *x, const float *y, int n)
+{
+	THREAD(i, n);
+	x[i] *= y[i];
 }
 
 /* dst[b][j][i] = src[b][i][j] for b matrices of r x c. One thread per output. */
@@ -300,17 +392,6 @@ KERNEL channel_softmax_mul(float *s, const float *t, const float *u, int b, int 
 		s[base + k * hw] = s[base + k * hw] / sum * u[base + k * hw];
 }
 
-/* dst[r] = mean of row r of src [rows, n], summed in double. */
-KERNEL global_avg_pool(float *dst, const float *src, int rows, int n)
-{
-	THREAD(r, rows);
-	const float *x = src + r * n;
-	double s = 0.0;
-	for (int i = 0; i < n; i++)
-		s += (double)x[i];
-	dst[r] = (float)(s / (double)n);
-}
-
 /* dst[(bi*ctot + ch)*hw + i] = vals[bi*c + ch]: broadcast c values per sample over planes. */
 KERNEL fill_planes(float *dst, const float *vals, int b, int c, int hw, int ctot)
 {
@@ -350,20 +431,39 @@ DEVFN int fusion_level(double s)
 }
 
 /*
- * ASF similarity (SPEC.md section 5.2): per sample, the cosine of x and y
- * ([b, m] each) in double (0 if either norm is 0) into sims, and the level
- * 1..4 into levels. One thread per sample.
+ * ASF similarity (SPEC.md section 5.2), first step: per sample of x and y
+ * ([b, m] each) and lane l < L, the double sums over i = l, l+L, ... of
+ * x*y, x*x and y*y into part[(bi*3 + {0,1,2})*L + l].
  */
-KERNEL cosine_level(float *sims, float *levels, const float *x, const float *y, int b, int m)
+KERNEL cosine_partials(double *part, const float *x, const float *y, int b, int m, int L)
 {
-	THREAD(bi, b);
+	THREAD(t, b * L);
+	int bi = t / L, l = t % L;
 	const float *xs = x + bi * m, *ys = y + bi * m;
 	double dot = 0.0, nx = 0.0, ny = 0.0;
-	for (int i = 0; i < m; i++) {
+	for (int i = l; i < m; i += L) {
 		double v = (double)xs[i], u = (double)ys[i];
 		dot += v * u;
 		nx += v * v;
 		ny += u * u;
+	}
+	part[(bi * 3) * L + l] = dot;
+	part[(bi * 3 + 1) * L + l] = nx;
+	part[(bi * 3 + 2) * L + l] = ny;
+}
+
+/*
+ * Second step: the cosine (0 if either norm is 0) into sims [b] and the
+ * level 1..4 into levels [b]. One thread per sample.
+ */
+KERNEL cosine_level(float *sims, float *levels, const double *part, int b, int L)
+{
+	THREAD(bi, b);
+	double dot = 0.0, nx = 0.0, ny = 0.0;
+	for (int j = 0; j < L; j++) {
+		dot += part[(bi * 3) * L + j];
+		nx += part[(bi * 3 + 1) * L + j];
+		ny += part[(bi * 3 + 2) * L + j];
 	}
 	double s = 0.0;
 	if (nx != 0.0 && ny != 0.0)
@@ -417,64 +517,21 @@ KERNEL gate_mul(float *x, const float *gate, int b, int n, int w)
 }
 
 /*
- * MGA step 2 (SPEC.md section 6.2): per row of [rows, c], t1 *= softmax over
- * channels of (t2 + jt); t2 is overwritten with the exponentials. One thread
- * per row.
+ * MGA step 3, pooling: pt [b, v, n] (transposed) = AAP_V of xt [b*n, c]:
+ * bin k averages channels floor(k*c/v) .. ceil((k+1)*c/v)-1, summed in
+ * double (ops.AdaptiveAvgPool1D). One thread per output; a softmax over
+ * the rows of pt follows.
  */
-KERNEL mga_mix(float *t1, float *t2, const float *jt, int rows, int c)
+KERNEL aap_tokens(float *pt, const float *xt, int b, int n, int c, int v)
 {
-	THREAD(r, rows);
-	float *a = t1 + r * c, *s = t2 + r * c;
-	const float *jr = jt + r * c;
-	float m = NEG_INF;
-	for (int i = 0; i < c; i++) {
-		float v = s[i] + jr[i];
-		s[i] = v;
-		m = fmaxf(m, v);
-	}
-	float sum = 0.0f;
-	for (int i = 0; i < c; i++) {
-		float e = expf(s[i] - m);
-		s[i] = e;
-		sum += e;
-	}
-	float inv = 1.0f / sum;
-	for (int i = 0; i < c; i++)
-		a[i] *= s[i] * inv;
-}
-
-/*
- * MGA step 3: pt [b, v, n] = softmax over the n tokens of AAP_V(xt), xt [b*n,
- * c]; bin k averages channels floor(k*c/v) .. ceil((k+1)*c/v)-1 (sum in
- * double, as ops.AdaptiveAvgPool1D). One thread per (sample, bin).
- */
-KERNEL mga_project(float *pt, const float *xt, int b, int n, int c, int v)
-{
-	THREAD(q, b * v);
-	int bi = q / v;
-	int k = q % v;
+	THREAD(q, b * v * n);
+	int t = q % n, k = (q / n) % v, bi = q / (n * v);
 	int start = k * c / v, end = ((k + 1) * c + v - 1) / v;
-	double inv = 1.0 / (double)(end - start);
-	float *row = pt + q * n;
-	float m = NEG_INF;
-	for (int t = 0; t < n; t++) {
-		const float *x = xt + (bi * n + t) * c;
-		double s = 0.0;
-		for (int p = start; p < end; p++)
-			s += (double)x[p];
-		float pv = (float)(s * inv);
-		row[t] = pv;
-		m = fmaxf(m, pv);
-	}
-	float sum = 0.0f;
-	for (int t = 0; t < n; t++) {
-		float e = expf(row[t] - m);
-		row[t] = e;
-		sum += e;
-	}
-	float rinv = 1.0f / sum;
-	for (int t = 0; t < n; t++)
-		row[t] *= rinv;
+	const float *x = xt + (bi * n + t) * c;
+	double s = 0.0;
+	for (int p = start; p < end; p++)
+		s += (double)x[p];
+	pt[q] = (float)(s * (1.0 / (double)(end - start)));
 }
 
 /* MGA step 4: s1[r] = z[r] . a[0:c], s2[r] = z[r] . a[c:2c] for z [rows, c]. */

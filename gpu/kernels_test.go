@@ -31,16 +31,16 @@ func TestParseKernels(t *testing.T) {
 	for _, s := range sigs {
 		byName[s.Name] = s
 	}
-	la, ok := byName["layernorm"]
+	la, ok := byName["layernorm_apply"]
 	if !ok {
-		t.Fatal("no layernorm kernel")
+		t.Fatal("no layernorm_apply kernel")
 	}
-	want := "ppppiif"
+	want := "pppppii"
 	got := ""
 	for _, p := range la.Params {
 		got += string(rune(p.Kind))
 	}
-	if got != want || la.Params[0].Name != "y" || la.Params[0].Type != "float *" || la.Params[2].Type != "const float *" {
+	if got != want || la.Params[0].Name != "y" || la.Params[0].Type != "float *" || la.Params[1].Type != "const float *" || la.Params[2].Type != "const double *" {
 		t.Errorf("layernorm parsed as %+v, want kinds %s", la.Params, want)
 	}
 	t.Logf("%d kernels", len(sigs))
@@ -210,14 +210,14 @@ func TestNormGoldens(t *testing.T) {
 		dx := upload(t, d, x)
 		switch {
 		case strings.HasPrefix(tc.Name, "softmax"):
-			if err := d.Softmax(dx, rows, n); err != nil {
+			if err := d.Softmax(dx, rows, n, alloc(t, d, gpu.ReduceScratch(rows))); err != nil {
 				t.Fatal(err)
 			}
 		case strings.HasPrefix(tc.Name, "layernorm"):
 			w, _ := golden(t, f, tc.Name+".w")
 			b, _ := golden(t, f, tc.Name+".b")
 			y := alloc(t, d, len(x))
-			if err := d.LayerNorm(y, dx, rows, n, upload(t, d, w), upload(t, d, b), float32(tc.Eps)); err != nil {
+			if err := d.LayerNorm(y, dx, rows, n, upload(t, d, w), upload(t, d, b), float32(tc.Eps), alloc(t, d, gpu.ReduceScratch(rows))); err != nil {
 				t.Fatal(err)
 			}
 			dx = y
@@ -241,7 +241,7 @@ func TestLayerNormSoftmaxVsOps(t *testing.T) {
 		want := make([]float32, len(x))
 		ops.LayerNorm(want, x, n, g, b, 1e-6)
 		dx := upload(t, d, x)
-		if err := d.LayerNorm(dx, dx, rows, n, upload(t, d, g), upload(t, d, b), 1e-6); err != nil { // in place
+		if err := d.LayerNorm(dx, dx, rows, n, upload(t, d, g), upload(t, d, b), 1e-6, alloc(t, d, gpu.ReduceScratch(rows))); err != nil { // in place
 			t.Fatal(err)
 		}
 		check(t, "layernorm in place n="+itoa(n), download(t, d, dx, len(x)), want)
@@ -250,7 +250,7 @@ func TestLayerNormSoftmaxVsOps(t *testing.T) {
 		ws := append([]float32(nil), s...)
 		ops.Softmax(ws, n)
 		ds := upload(t, d, s)
-		if err := d.Softmax(ds, rows, n); err != nil {
+		if err := d.Softmax(ds, rows, n, alloc(t, d, gpu.ReduceScratch(rows))); err != nil {
 			t.Fatal(err)
 		}
 		check(t, "softmax n="+itoa(n), download(t, d, ds, len(s)), ws)
@@ -464,7 +464,7 @@ func TestPoolResizeGoldens(t *testing.T) {
 	want, _ := golden(t, f, "gap_2x7x13x11.y")
 	y := alloc(t, d, len(want))
 	rows, n := shape[0]*shape[1], shape[2]*shape[3]
-	if err := d.GlobalAvgPool(y, upload(t, d, x), rows, n); err != nil {
+	if err := d.GlobalAvgPool(y, upload(t, d, x), rows, n, alloc(t, d, gpu.ReduceScratch(rows))); err != nil {
 		t.Fatal(err)
 	}
 	check(t, "global average pool (PyTorch)", download(t, d, y, len(want)), want)
@@ -669,7 +669,7 @@ func TestFusionKernels(t *testing.T) {
 		}
 	}
 	sims, levels := alloc(t, d, b), alloc(t, d, b)
-	if err := d.CosineLevel(sims, levels, upload(t, d, x), upload(t, d, y), b, m); err != nil {
+	if err := d.CosineLevel(sims, levels, upload(t, d, x), upload(t, d, y), b, m, alloc(t, d, gpu.CosineScratch(b))); err != nil {
 		t.Fatal(err)
 	}
 	gs, gl := download(t, d, sims, b), download(t, d, levels, b)
@@ -796,7 +796,7 @@ func TestGraphKernels(t *testing.T) {
 		}
 	}
 	dt1 := upload(t, d, t1)
-	if err := d.MGAMix(dt1, upload(t, d, t2), upload(t, d, j), rows, c); err != nil {
+	if err := d.MGAMix(dt1, upload(t, d, t2), upload(t, d, j), rows, c, alloc(t, d, gpu.ReduceScratch(rows))); err != nil {
 		t.Fatal(err)
 	}
 	xt := download(t, d, dt1, rows*c)
@@ -815,7 +815,7 @@ func TestGraphKernels(t *testing.T) {
 	}
 	ops.Softmax(wp, n)
 	pt := alloc(t, d, b*v*n)
-	if err := d.MGAProject(pt, dt1, b, n, c, v); err != nil {
+	if err := d.MGAProject(pt, dt1, b, n, c, v, alloc(t, d, gpu.ReduceScratch(b*v))); err != nil {
 		t.Fatal(err)
 	}
 	check(t, "graph projection", download(t, d, pt, b*v*n), wp)

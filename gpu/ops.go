@@ -91,27 +91,109 @@ func (d *Device) Linear(y, x Buf, rows, in, out int, w, bias Buf, beta float32, 
 	return d.BiasAct(y, rows*out, bias, 1, out, act)
 }
 
+// maxLanes bounds the partial results per row of the row reductions
+// (LayerNorm, softmax, means): a warp's worth, so that a row's values are
+// read by neighbouring threads.
+const maxLanes = 32
+
+// lanes returns the partial results per row for rows of n values: about 8
+// values a lane, at most maxLanes lanes.
+func lanes(n int) int { return min(maxLanes, max(1, (n+7)/8)) }
+
+// cosineLanes is the number of partial sums per sample of CosineLevel.
+const cosineLanes = 256
+
+// ReduceScratch returns the scratch values LayerNorm, Softmax, MGAMix and
+// GlobalAvgPool need for rows rows (MGAProject: rows = b*v).
+func ReduceScratch(rows int) int { return rows * (2*maxLanes + 4) }
+
+// CosineScratch returns the scratch values CosineLevel needs for b samples.
+func CosineScratch(b int) int { return 2 * 3 * b * cosineLanes }
+
+// checkScratch checks a scratch buffer's size and its 8-byte alignment (it
+// holds float64 partials).
+func checkScratch(op string, s Buf, n int) error {
+	if err := need(op, "scratch", s, n); err != nil {
+		return err
+	}
+	if s.Ptr%8 != 0 {
+		return fmt.Errorf("gpu: %s: scratch at %#x is not 8-byte aligned", op, s.Ptr)
+	}
+	return nil
+}
+
+// rowStats computes each row's mean (float64) of x [rows, n] into stats
+// [rows, 2] (first of each pair) and, with rstd, 1/sqrt(variance + eps)
+// (second), in coalesced partials.
+func (d *Device) rowStats(stats, part, x Buf, rows, n int, rstd bool, eps float32) error {
+	L := lanes(n)
+	if err := d.launch("row_partials", rows*L, part, x, Buf{}, rows, n, L); err != nil {
+		return err
+	}
+	if err := d.launch("row_stats", rows, stats, part, rows, n, L, 0, eps); err != nil {
+		return err
+	}
+	if !rstd {
+		return nil
+	}
+	if err := d.launch("row_partials", rows*L, part, x, stats, rows, n, L); err != nil {
+		return err
+	}
+	return d.launch("row_stats", rows, stats, part, rows, n, L, 1, eps)
+}
+
 // LayerNorm normalises the rows of x [rows, n] into y (which may be x), as
-// ops.LayerNorm: statistics in float64, gamma and beta of n values.
-func (d *Device) LayerNorm(y, x Buf, rows, n int, gamma, beta Buf, eps float32) error {
+// ops.LayerNorm: mean and biased variance in float64 (two passes of
+// coalesced partial sums), each output computed in float64; gamma and
+// beta of n values. scratch holds ReduceScratch(rows) values.
+func (d *Device) LayerNorm(y, x Buf, rows, n int, gamma, beta Buf, eps float32, scratch Buf) error {
 	if err := positive("LayerNorm", rows, n); err != nil {
 		return err
 	}
 	if err := needAll("LayerNorm", "x", x, rows*n, "y", y, rows*n, "gamma", gamma, n, "beta", beta, n); err != nil {
 		return err
 	}
-	return d.launch("layernorm", rows, y, x, gamma, beta, rows, n, eps)
+	if err := checkScratch("LayerNorm", scratch, ReduceScratch(rows)); err != nil {
+		return err
+	}
+	part, stats := scratch.Slice(0, 2*rows*maxLanes), scratch.Slice(2*rows*maxLanes, 4*rows)
+	if err := d.rowStats(stats, part, x, rows, n, true, eps); err != nil {
+		return err
+	}
+	return d.launch("layernorm_apply", rows*n, y, x, stats, gamma, beta, rows, n)
 }
 
-// Softmax replaces each row of x [rows, n] by its softmax (stable form).
-func (d *Device) Softmax(x Buf, rows, n int) error {
+// Softmax replaces each row of x [rows, n] by its softmax (stable form:
+// exp(x - max) * (1/sum)), the maximum and the sum from coalesced
+// partials. scratch holds ReduceScratch(rows) values.
+func (d *Device) Softmax(x Buf, rows, n int, scratch Buf) error {
 	if err := positive("Softmax", rows, n); err != nil {
 		return err
 	}
 	if err := need("Softmax", "x", x, rows*n); err != nil {
 		return err
 	}
-	return d.launch("softmax_rows", rows, x, rows, n)
+	if err := checkScratch("Softmax", scratch, ReduceScratch(rows)); err != nil {
+		return err
+	}
+	L := lanes(n)
+	part, stats := scratch.Slice(0, rows*L), scratch.Slice(2*rows*maxLanes, 2*rows)
+	for _, l := range []struct {
+		name string
+		n    int
+		args []any
+	}{
+		{"row_max_partials", rows * L, []any{part, x, rows, n, L}},
+		{"row_max_combine", rows, []any{stats, part, rows, L}},
+		{"row_expsum_partials", rows * L, []any{part, x, stats, rows, n, L}},
+		{"row_sum_combine", rows, []any{stats, part, rows, L}},
+		{"softmax_apply", rows * n, []any{x, stats, rows, n}},
+	} {
+		if err := d.launch(l.name, l.n, l.args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // TransposeBatch writes dst[i][k][j] = src[i][j][k] for b matrices of r x c.
@@ -170,7 +252,7 @@ func (d *Device) MergeHeads(dst Buf, ldd, off int, src Buf, b, n, heads, hd int)
 
 // AttentionScratch returns the scratch values Attention needs.
 func AttentionScratch(b, nq, nk, heads, hd int) int {
-	return b * heads * (2*nq*hd + 2*nk*hd + nq*nk)
+	return b*heads*(2*nq*hd+2*nk*hd+nq*nk) + ReduceScratch(b*heads*nq)
 }
 
 // Attention computes multi-head scaled dot-product attention, as
@@ -197,6 +279,7 @@ func (d *Device) Attention(out Buf, ldo, oo int, q Buf, ldq, qo int, k Buf, ldk,
 	vs := scratch.Slice(bh*(nq+nk)*hd, bh*nk*hd)
 	ps := scratch.Slice(bh*(nq+2*nk)*hd, bh*nq*nk)
 	ohs := scratch.Slice(bh*((nq+2*nk)*hd+nq*nk), bh*nq*hd)
+	red := scratch.From(bh * (2*nq*hd + 2*nk*hd + nq*nk))
 	for _, f := range []func() error{
 		func() error { return d.SplitHeads(qs, q, ldq, qo, b, nq, heads, hd) },
 		func() error { return d.SplitHeads(ks, k, ldk, ko, b, nk, heads, hd) },
@@ -204,7 +287,7 @@ func (d *Device) Attention(out Buf, ldo, oo int, q Buf, ldq, qo int, k Buf, ldk,
 		func() error {
 			return d.GemmStrided(false, true, nq, nk, hd, scale, qs, hd, nq*hd, ks, hd, nk*hd, 0, ps, nk, nq*nk, bh)
 		},
-		func() error { return d.Softmax(ps, bh*nq, nk) },
+		func() error { return d.Softmax(ps, bh*nq, nk, red) },
 		func() error {
 			return d.GemmStrided(false, false, nq, hd, nk, 1, ps, nk, nq*nk, vs, hd, nk*hd, 0, ohs, hd, nq*hd, bh)
 		},
@@ -256,15 +339,23 @@ func (d *Device) ChannelSoftmaxMul(s, t, u Buf, b, ch, hw int) error {
 }
 
 // GlobalAvgPool averages each row of src [rows, n] into dst[row]
-// (ops.GlobalAvgPool, float64 sums).
-func (d *Device) GlobalAvgPool(dst, src Buf, rows, n int) error {
+// (ops.GlobalAvgPool, float64 sums). scratch holds ReduceScratch(rows)
+// values.
+func (d *Device) GlobalAvgPool(dst, src Buf, rows, n int, scratch Buf) error {
 	if err := positive("GlobalAvgPool", rows, n); err != nil {
 		return err
 	}
 	if err := needAll("GlobalAvgPool", "src", src, rows*n, "dst", dst, rows); err != nil {
 		return err
 	}
-	return d.launch("global_avg_pool", rows, dst, src, rows, n)
+	if err := checkScratch("GlobalAvgPool", scratch, ReduceScratch(rows)); err != nil {
+		return err
+	}
+	part, stats := scratch.Slice(0, 2*rows*maxLanes), scratch.Slice(2*rows*maxLanes, 4*rows)
+	if err := d.rowStats(stats, part, src, rows, n, false, 0); err != nil {
+		return err
+	}
+	return d.launch("mean_apply", rows, dst, stats, rows)
 }
 
 // FillPlanes broadcasts vals [b, c] over planes of hw values: channel ch of
@@ -309,16 +400,23 @@ func (d *Device) LadderGates(out, flast Buf, taps [3]Buf, g [3]float32, n int) e
 }
 
 // CosineLevel computes, per sample of x and y [b, m], the cosine
-// similarity (float64; 0 if a norm is 0) into sims [b] and the fusion level
-// 1..4 of SPEC.md section 5.2 into levels [b].
-func (d *Device) CosineLevel(sims, levels, x, y Buf, b, m int) error {
+// similarity (float64 sums; 0 if a norm is 0) into sims [b] and the fusion
+// level 1..4 of SPEC.md section 5.2 into levels [b]. scratch holds
+// CosineScratch(b) values.
+func (d *Device) CosineLevel(sims, levels, x, y Buf, b, m int, scratch Buf) error {
 	if err := positive("CosineLevel", b, m); err != nil {
 		return err
 	}
 	if err := needAll("CosineLevel", "x", x, b*m, "y", y, b*m, "sims", sims, b, "levels", levels, b); err != nil {
 		return err
 	}
-	return d.launch("cosine_level", b, sims, levels, x, y, b, m)
+	if err := checkScratch("CosineLevel", scratch, CosineScratch(b)); err != nil {
+		return err
+	}
+	if err := d.launch("cosine_partials", b*cosineLanes, scratch, x, y, b, m, cosineLanes); err != nil {
+		return err
+	}
+	return d.launch("cosine_level", b, sims, levels, scratch, b, cosineLanes)
 }
 
 // StripSelect writes, for each token row r of b samples of n = gh*gw
@@ -365,28 +463,39 @@ func (d *Device) GateMul(x, gate Buf, b, n, w int) error {
 }
 
 // MGAMix computes t1 *= softmax over channels of (t2 + jt) for rows of c
-// values (SPEC.md section 6.2); t2 is overwritten.
-func (d *Device) MGAMix(t1, t2, jt Buf, rows, c int) error {
+// values (SPEC.md section 6.2); t2 is overwritten. scratch holds
+// ReduceScratch(rows) values.
+func (d *Device) MGAMix(t1, t2, jt Buf, rows, c int, scratch Buf) error {
 	if err := positive("MGAMix", rows, c); err != nil {
 		return err
 	}
 	if err := needAll("MGAMix", "t1", t1, rows*c, "t2", t2, rows*c, "j", jt, rows*c); err != nil {
 		return err
 	}
-	return d.launch("mga_mix", rows, t1, t2, jt, rows, c)
+	if err := d.launch("add_inplace", rows*c, t2, jt, rows*c); err != nil {
+		return err
+	}
+	if err := d.Softmax(t2, rows, c, scratch); err != nil {
+		return err
+	}
+	return d.launch("mul_inplace", rows*c, t1, t2, rows*c)
 }
 
 // MGAProject computes the graph projection of SPEC.md section 6.3,
 // transposed: pt [b, v, n] = softmax over the n tokens of the adaptive
-// average pool of xt [b*n, c] into v channel bins.
-func (d *Device) MGAProject(pt, xt Buf, b, n, c, v int) error {
+// average pool of xt [b*n, c] into v channel bins. scratch holds
+// ReduceScratch(b*v) values.
+func (d *Device) MGAProject(pt, xt Buf, b, n, c, v int, scratch Buf) error {
 	if err := positive("MGAProject", b, n, c, v); err != nil {
 		return err
 	}
 	if err := needAll("MGAProject", "xt", xt, b*n*c, "pt", pt, b*v*n); err != nil {
 		return err
 	}
-	return d.launch("mga_project", b*v, pt, xt, b, n, c, v)
+	if err := d.launch("aap_tokens", b*v*n, pt, xt, b, n, c, v); err != nil {
+		return err
+	}
+	return d.Softmax(pt, b*v, n, scratch)
 }
 
 // MGAScores computes s1[r] = z[r] . a[:c] and s2[r] = z[r] . a[c:] for z

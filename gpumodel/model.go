@@ -353,17 +353,18 @@ func (g *Model) backbone(r *run, img gpu.Buf, b int) (gpu.Buf, [3]gpu.Buf) {
 	att := r.alloc(rows * d)
 	mlp := r.alloc(rows * hidden)
 	scratch := r.alloc(gpu.AttentionScratch(b, n, n, heads, hd))
+	red := r.alloc(gpu.ReduceScratch(rows))
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	eps := g.eps
 	for i, blk := range g.blocks {
 		if r.err != nil {
 			break
 		}
-		r.ok(r.d.LayerNorm(h, x, rows, d, blk.n1g, blk.n1b, eps))
+		r.ok(r.d.LayerNorm(h, x, rows, d, blk.n1g, blk.n1b, eps, red))
 		r.ok(r.d.Linear(qkv, h, rows, d, 3*d, blk.qkvW, blk.qkvB, 0, actNone))
 		r.ok(r.d.Attention(att, d, 0, qkv, 3*d, 0, qkv, 3*d, d, qkv, 3*d, 2*d, b, n, n, heads, hd, scale, scratch))
 		r.ok(r.d.Linear(x, att, rows, d, d, blk.projW, blk.projB, 1, actNone))
-		r.ok(r.d.LayerNorm(h, x, rows, d, blk.n2g, blk.n2b, eps))
+		r.ok(r.d.LayerNorm(h, x, rows, d, blk.n2g, blk.n2b, eps, red))
 		r.ok(r.d.Linear(mlp, h, rows, d, hidden, blk.fc1W, blk.fc1B, 0, actGELU))
 		r.ok(r.d.Linear(x, mlp, rows, hidden, d, blk.fc2W, blk.fc2B, 1, actNone))
 		if g.side != nil {
@@ -374,7 +375,7 @@ func (g *Model) backbone(r *run, img gpu.Buf, b int) (gpu.Buf, [3]gpu.Buf) {
 			}
 		}
 	}
-	r.ok(r.d.LayerNorm(out, x, rows, d, g.lastG, g.lastB, eps))
+	r.ok(r.d.LayerNorm(out, x, rows, d, g.lastG, g.lastB, eps, red))
 	r.a.Release(mark)
 	return out, taps
 }

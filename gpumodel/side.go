@@ -269,7 +269,7 @@ func (p *asppNet) forward(r *run, g gpu.Buf, b, c, h, w int) gpu.Buf {
 	cat := r.alloc(b * 5 * c * hw) // b0, b1, b2, b3, b4
 	// b0: GAP -> 1x1 conv + BN + ReLU -> broadcast.
 	gap, pooled := r.alloc(b*c), r.alloc(b*c)
-	r.ok(r.d.GlobalAvgPool(gap, g, b*c, hw))
+	r.ok(r.d.GlobalAvgPool(gap, g, b*c, hw, r.alloc(gpu.ReduceScratch(b*c))))
 	r.ok(r.d.Linear(pooled, gap, b, c, c, p.poolW, p.poolB, 0, actReLU))
 	r.ok(r.d.FillPlanes(cat, pooled, b, c, hw, 5*c))
 	br := r.alloc(b * c * hw)
@@ -303,7 +303,7 @@ func (s *sideNet) asfForward(r *run, f *asfNet, fvit, fx gpu.Buf, b int) (gpu.Bu
 	vh, sh := r.alloc(rows*e), r.alloc(rows*e)
 	r.ok(r.d.Linear(vh, fvit, rows, s.d, e, f.vitW, f.vitB, 0, actNone))
 	r.ok(r.d.Linear(sh, fx, rows, s.c, e, f.sideW, f.sideB, 0, actNone))
-	r.ok(r.d.CosineLevel(sims, levels, vh, sh, b, n*e))
+	r.ok(r.d.CosineLevel(sims, levels, vh, sh, b, n*e, r.alloc(gpu.CosineScratch(b))))
 
 	q, k, v := r.alloc(rows*4*e), r.alloc(rows*4*e), r.alloc(rows*4*e)
 	o, out := r.alloc(rows*4*e), r.alloc(rows*4*e)
@@ -353,14 +353,15 @@ func (s *sideNet) mgaForward(r *run, fvit, ffv, fsv gpu.Buf, b int) gpu.Buf {
 	inputs, widths := [3]gpu.Buf{fvit, ffv, fsv}, [3]int{d, c, c}
 	var gs, pts, s1, s2 [3]gpu.Buf
 	t1, t2, z := r.alloc(rows*c), r.alloc(rows*c), r.alloc(b*v*c)
+	red := r.alloc(gpu.ReduceScratch(rows))
 	for k := 0; k < 3; k++ {
 		// 2. X~ = T1 * softmax_channels(T2 + J), in t1.
 		r.ok(r.d.Linear(t1, inputs[k], rows, widths[k], c, g.t1W[k], g.t1B[k], 0, actNone))
 		r.ok(r.d.Linear(t2, inputs[k], rows, widths[k], c, g.t2W[k], g.t2B[k], 0, actNone))
-		r.ok(r.d.MGAMix(t1, t2, j, rows, c))
+		r.ok(r.d.MGAMix(t1, t2, j, rows, c, red))
 		// 3. P^T [B, V, N] = softmax over tokens of AAP_V(X~); G = P^T X~.
 		pts[k], gs[k] = r.alloc(b*v*n), r.alloc(b*v*c)
-		r.ok(r.d.MGAProject(pts[k], t1, b, n, c, v))
+		r.ok(r.d.MGAProject(pts[k], t1, b, n, c, v, red))
 		r.ok(r.d.GemmStrided(false, false, v, c, n, 1, pts[k], n, v*n, t1, c, n*c, 0, gs[k], c, v*c, b))
 		// 4. Z = G W; the edge scores' two halves.
 		r.ok(r.d.Gemm(false, false, b*v, c, c, 1, gs[k], c, g.edgeW, c, 0, z, c))
@@ -372,7 +373,7 @@ func (s *sideNet) mgaForward(r *run, fvit, ffv, fsv gpu.Buf, b int) gpu.Buf {
 	r.ok(r.d.WeightedSum3(fv, gs, g.alpha, b*v*c))
 	r.ok(r.d.MGAEdges(fe, s1, s2, g.beta, b, v))
 	// 6. Fv <- Fv + softmax_k(Fe) Fv.
-	r.ok(r.d.Softmax(fe, b*v, v))
+	r.ok(r.d.Softmax(fe, b*v, v, red))
 	fv2 := r.alloc(b * v * c)
 	r.ok(r.d.Copy(fv2, fv))
 	r.ok(r.d.GemmStrided(false, false, v, c, v, 1, fe, v, v*v, fv, c, v*c, 1, fv2, c, v*c, b))
