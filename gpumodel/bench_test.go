@@ -2,7 +2,9 @@ package gpumodel_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/ladderpose/ladderpose/gpumodel"
 	"github.com/ladderpose/ladderpose/internal/benchmodel"
@@ -37,6 +39,17 @@ func benchForward(b *testing.B, size string, side bool, batches ...int) {
 				}
 			}
 			b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "images/s")
+			// One more pass, untimed, with the device synchronised at each
+			// stage, for the log: where the time goes.
+			var stages []string
+			g.SetStageTimer(func(stage string, d time.Duration) {
+				stages = append(stages, fmt.Sprintf("%s %.2f ms", stage, d.Seconds()*1e3))
+			})
+			defer g.SetStageTimer(nil)
+			if _, err := g.Forward(in); err != nil {
+				b.Fatal(err)
+			}
+			b.Logf("stages: %s", strings.Join(stages, ", "))
 		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/ladderpose/ladderpose/gpu"
 	"github.com/ladderpose/ladderpose/gpu/emu"
@@ -285,6 +286,16 @@ func TestBatchSizes(t *testing.T) {
 		if _, rel := relErr(part.Data(), want); !(rel <= 1e-6) {
 			t.Errorf("batch of %d at %d: relative difference %.3g from the whole batch", p.sz, p.s, rel)
 		}
+	}
+	// The stage timer reports posemodel's stages in order.
+	var stages []string
+	g.SetStageTimer(func(stage string, d time.Duration) { stages = append(stages, stage) })
+	if _, err := g.Forward(tc.input.Narrow(0, 0, 1).Contiguous()); err != nil {
+		t.Fatal(err)
+	}
+	g.SetStageTimer(nil)
+	if fmt.Sprint(stages) != fmt.Sprint(posemodel.Stages) {
+		t.Errorf("stages %v, want %v", stages, posemodel.Stages)
 	}
 	// The whole batch again, in an arena the smaller batches left holding
 	// other values: bit-identical (no kernel reads a value its pass did not

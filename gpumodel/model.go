@@ -14,6 +14,7 @@ import (
 	"math"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/ladderpose/ladderpose/gpu"
 	"github.com/ladderpose/ladderpose/posemodel"
@@ -57,6 +58,7 @@ type Model struct {
 	peaks  map[int]int // arena values a pass of each batch size needs
 	keep   map[string]bool
 	kept   map[string]tensor.Tensor
+	timer  func(stage string, d time.Duration)
 }
 
 type vitBlock struct {
@@ -146,6 +148,16 @@ func (g *Model) IntermediateNames() []string {
 	return names
 }
 
+// SetStageTimer makes Forward report the time each stage takes, with the
+// stage names of posemodel.Stages, for profiling; nil turns it off. The
+// device is synchronised at every stage boundary while a timer is set,
+// which costs a little time.
+func (g *Model) SetStageTimer(fn func(stage string, d time.Duration)) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.timer = fn
+}
+
 // Keep asks every following Forward to copy the named intermediate tensors
 // back to the host (see IntermediateNames); Intermediate returns them.
 func (g *Model) Keep(names ...string) error {
@@ -196,7 +208,7 @@ func (g *Model) Forward(images tensor.Tensor) (tensor.Tensor, error) {
 		return tensor.Tensor{}, fmt.Errorf("gpumodel: forward: %w", err)
 	}
 	g.arena.Reset()
-	r := &run{d: g.dev, a: g.arena, keep: g.keep, kept: map[string]keptBuf{}}
+	r := &run{d: g.dev, a: g.arena, keep: g.keep, kept: map[string]keptBuf{}, timer: g.timer, t0: time.Now()}
 	hm := g.forward(r, images.Contiguous().Data(), b)
 	if r.err != nil {
 		return tensor.Tensor{}, fmt.Errorf("gpumodel: forward: %w", r.err)
@@ -275,11 +287,27 @@ type keptBuf struct {
 // (later calls still go to the device, whose size checks refuse the null
 // buffers a failed allocation leaves, so an error stops the work).
 type run struct {
-	d    *gpu.Device
-	a    *gpu.Arena
-	err  error
-	keep map[string]bool
-	kept map[string]keptBuf
+	d     *gpu.Device
+	a     *gpu.Arena
+	err   error
+	keep  map[string]bool
+	kept  map[string]keptBuf
+	timer func(stage string, d time.Duration)
+	t0    time.Time // start of the current stage, with a timer
+}
+
+// done ends a stage: with a stage timer, it waits for the device and
+// reports the time since the previous stage ended.
+func (r *run) done(stage string) {
+	if r.timer == nil || r.err != nil {
+		return
+	}
+	if !r.ok(r.d.Synchronize()) {
+		return
+	}
+	now := time.Now()
+	r.timer(stage, now.Sub(r.t0))
+	r.t0 = now
 }
 
 // ok records err and reports whether the pass is still error-free.
@@ -317,12 +345,15 @@ func (g *Model) forward(r *run, img []float32, b int) gpu.Buf {
 		r.ok(r.d.Upload(imgBuf, img))
 	}
 	flast, taps := g.backbone(r, imgBuf, b)
+	r.done("backbone")
 	r.put("backbone", flast, b, c.Tokens(), c.Dim)
 	z := flast
 	if g.side != nil {
 		z = g.side.forward(r, g, imgBuf, b, flast, taps)
 	}
-	return g.head(r, z, b)
+	hm := g.head(r, z, b)
+	r.done("head")
+	return hm
 }
 
 // backbone runs SPEC.md section 1 and returns F_last [B*N, D] and the

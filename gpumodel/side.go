@@ -197,6 +197,7 @@ func (s *sideNet) forward(r *run, g *Model, img gpu.Buf, b int, flast gpu.Buf, t
 	r.ok(r.d.Conv2D(s.stem1, s1, img, b, s.h, s.w, r.alloc(s.stem1.ScratchSize(b, s.h, s.w))))
 	r.ok(r.d.Conv2D(s.stem2, gmap, s1, b, h1, w1, r.alloc(s.stem2.ScratchSize(b, h1, w1))))
 	r.a.Release(mark)
+	r.done("stem")
 
 	// Section 3: the frequency path; F_fre = tokens of level 1's output.
 	ffre := r.alloc(rows * c)
@@ -210,6 +211,7 @@ func (s *sideNet) forward(r *run, g *Model, img gpu.Buf, b int, flast gpu.Buf, t
 	}
 	r.ok(r.d.TransposeBatch(ffre, x, b, c, n))
 	r.a.Release(mark)
+	r.done("frequency")
 	r.put("f_fre", ffre, b, n, c)
 
 	// Section 4: ASPP; F_spa = tokens of its down-sampled output.
@@ -218,11 +220,14 @@ func (s *sideNet) forward(r *run, g *Model, img gpu.Buf, b int, flast gpu.Buf, t
 	sp := s.aspp.forward(r, gmap, b, c, h2, w2)
 	r.ok(r.d.TransposeBatch(fspa, sp, b, c, n))
 	r.a.Release(mark)
+	r.done("aspp")
 	r.put("f_spa", fspa, b, n, c)
 
 	// Section 5: the two fusions.
 	ffv, lfre, sfre := s.asfForward(r, &s.asf[0], fvit, ffre, b)
+	r.done("asf_fre")
 	fsv, lspa, sspa := s.asfForward(r, &s.asf[1], fvit, fspa, b)
+	r.done("asf_spa")
 	r.put("f_fv", ffv, b, n, c)
 	r.put("f_sv", fsv, b, n, c)
 	r.put("level_fre", lfre, b)
@@ -232,12 +237,14 @@ func (s *sideNet) forward(r *run, g *Model, img gpu.Buf, b int, flast gpu.Buf, t
 
 	// Section 6: multi-graph aggregation.
 	ffus := s.mgaForward(r, fvit, ffv, fsv, b)
+	r.done("mga")
 	r.put("f_fus", ffus, b, n, c)
 
 	// Section 7: Z = F_last + out_proj(F_fus).
 	z := r.alloc(rows * d)
 	r.ok(r.d.Copy(z, flast))
 	r.ok(r.d.Linear(z, ffus, rows, c, d, s.outW, s.outB, 1, actNone))
+	r.done("out_proj")
 	return z
 }
 
