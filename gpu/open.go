@@ -98,7 +98,7 @@ func Select(choice string, opts Options) (*Device, string, error) {
 			return nil, "device: CPU (" + reason + ")", nil
 		}
 		return d, "device: GPU " + d.Info().String(), nil
-	case ChoiceCUDA, "gpu":
+	case ChoiceCUDA:
 		d, err := Open(opts)
 		if err != nil {
 			return nil, "", err

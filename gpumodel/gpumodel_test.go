@@ -259,6 +259,15 @@ func TestForwardErrors(t *testing.T) {
 	if _, err := gpumodel.New(nil, gpumodel.Options{Device: d}); err == nil {
 		t.Error("New(nil) accepted")
 	}
+	// Without a device, New opens the GPU; here that fails cleanly when
+	// the host has none.
+	if _, err := gpu.Open(gpu.Options{}); errors.Is(err, gpu.ErrUnavailable) {
+		_, err := gpumodel.New(tc.model, gpumodel.Options{})
+		t.Logf("New without a device on a host without a GPU: %v", err)
+		if !errors.Is(err, gpu.ErrUnavailable) {
+			t.Errorf("New without a device: %v, want ErrUnavailable", err)
+		}
+	}
 }
 
 // TestBatchSizes checks, on the emulated GPU, that batches of other sizes
