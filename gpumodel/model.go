@@ -70,12 +70,22 @@ type vitBlock struct {
 // and m.Params(), folds every BatchNorm into the convolution before it as
 // posemodel does, and uploads the weights. The posemodel.Model is not
 // kept: later changes to it need a new Model.
+//
+// The model needs every parameter's host values: one loaded with
+// posemodel.LoadOptions.InferenceOnly (whose backbone linear weights exist
+// only packed for the CPU kernels) is refused with an error saying so,
+// before any device is opened.
 func New(m *posemodel.Model, opts Options) (*Model, error) {
 	if m == nil {
 		return nil, fmt.Errorf("gpumodel: nil model")
 	}
 	if err := m.Cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("gpumodel: %w", err)
+	}
+	for _, p := range m.Params() {
+		if p.Data == nil {
+			return nil, fmt.Errorf("gpumodel: parameter %q has no host values: the model was loaded inference-only (posemodel.LoadOptions.InferenceOnly keeps the backbone's linear weights only packed for the CPU kernels); load it without InferenceOnly to run it on a GPU", p.Name)
+		}
 	}
 	g := &Model{Cfg: m.Cfg, dev: opts.Device, peaks: map[int]int{}, kept: map[string]tensor.Tensor{}}
 	if g.dev == nil {
