@@ -30,4 +30,19 @@
 // Several calls at once share the CPU; for throughput on many images prefer
 // one EstimateBatch call, which puts the people of several images into the
 // same network batches.
+//
+// # GPU
+//
+// WithDevice("cuda") or WithDevice("auto") runs the network on an NVIDIA GPU
+// (package gpu; the CUDA libraries are loaded when Load runs, so a program
+// built with cgo runs unchanged on machines without them, and one built
+// with CGO_ENABLED=0 has no GPU). The estimator then holds one copy of the
+// network on the device, serialised by a mutex: concurrent calls crop and
+// decode in parallel on the CPU, but their network passes run one at a
+// time, in the order they ask, each batch as one pass. Throughput therefore
+// comes from large batches (WithBatchSize, or EstimateBatch over many
+// images), not from more goroutines. The GPU is CUDA device 0 (the
+// CUDA_VISIBLE_DEVICES environment variable chooses which physical GPU that
+// is). Close releases the device memory. Estimator.Device says where the
+// network runs.
 package ladderpose

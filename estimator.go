@@ -6,9 +6,13 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ladderpose/ladderpose/coco"
+	"github.com/ladderpose/ladderpose/gpu"
+	"github.com/ladderpose/ladderpose/internal/devnet"
 	"github.com/ladderpose/ladderpose/pipeline"
 	"github.com/ladderpose/ladderpose/posemodel"
 	"github.com/ladderpose/ladderpose/tensor"
@@ -17,20 +21,41 @@ import (
 // Estimator runs top-down pose estimation with one model. It is safe for
 // concurrent use (see the package documentation).
 type Estimator struct {
-	model *posemodel.Model
-	set   settings
-	pool  sync.Pool // *worker
+	cfg    posemodel.Config
+	side   bool
+	set    settings
+	device string           // where the network runs, for Device
+	model  *posemodel.Model // the network on the CPU; nil on a GPU
+	pool   sync.Pool        // *worker
+	gpu    *gpuNet          // the network on a GPU; nil on the CPU
+	closed atomic.Bool
 }
 
-// worker is one call's scratch: the model workspace and the input batch.
+// gpuNet is the network on a GPU. Its passes run one at a time: the
+// device is one queue, and a pass's kept intermediates (the fusion levels)
+// must be read before the next pass replaces them.
+type gpuNet struct {
+	mu  sync.Mutex
+	net *devnet.Net
+}
+
+// worker is one call's scratch: the model workspace (on the CPU) and the
+// input batch.
 type worker struct {
 	ws *posemodel.Workspace
 	in []float32
 }
 
+// fusionNames are the intermediates that make Pose.Fusion.
+var fusionNames = [...]string{"level_fre", "level_spa", "sim_fre", "sim_spa"}
+
+// ErrClosed is returned by the methods of an Estimator after Close.
+var ErrClosed = errors.New("ladderpose: the estimator is closed")
+
 // Load reads a checkpoint (a safetensors file, or a folder holding
 // model.safetensors and, for Hugging Face checkpoints, config.json) and
-// returns an estimator for it. The model must predict the 17 COCO keypoints.
+// returns an estimator for it, on the device of WithDevice (the CPU by
+// default). The model must predict the 17 COCO keypoints.
 func Load(path string, opts ...Option) (*Estimator, error) {
 	set := defaultSettings()
 	for _, o := range opts {
@@ -38,22 +63,70 @@ func Load(path string, opts ...Option) (*Estimator, error) {
 			return nil, fmt.Errorf("ladderpose: %w", err)
 		}
 	}
-	m, err := posemodel.Load(path, posemodel.LoadOptions{SidePath: set.side, InferenceOnly: true})
+	return load(path, set, func(l devnet.LoadFunc) (*devnet.Net, error) {
+		return devnet.Load(set.device, gpu.Options{}, l)
+	})
+}
+
+// load is Load with the device placement given (tests place the network on
+// an emulated GPU).
+func load(path string, set settings, place func(devnet.LoadFunc) (*devnet.Net, error)) (*Estimator, error) {
+	n, err := place(func(inferenceOnly bool) (*posemodel.Model, error) {
+		m, err := posemodel.Load(path, posemodel.LoadOptions{SidePath: set.side, InferenceOnly: inferenceOnly})
+		if err != nil {
+			return nil, err
+		}
+		if k := m.Cfg.Keypoints; k != coco.NumKeypoints {
+			return nil, fmt.Errorf("%s: the model predicts %d keypoints; the estimator needs COCO's %d (flip pairs, OKS sigmas)", path, k, coco.NumKeypoints)
+		}
+		return m, nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("ladderpose: %w", err)
 	}
-	if k := m.Cfg.Keypoints; k != coco.NumKeypoints {
-		return nil, fmt.Errorf("ladderpose: %s: the model predicts %d keypoints; the estimator needs COCO's %d (flip pairs, OKS sigmas)", path, k, coco.NumKeypoints)
+	e := &Estimator{cfg: n.Model.Cfg, side: n.Model.HasSide(), set: set, device: strings.TrimPrefix(n.Line, "device: ")}
+	if !n.OnGPU() {
+		e.model = n.Model
+		return e, nil
 	}
-	return &Estimator{model: m, set: set}, nil
+	n.Model = nil // the weights are on the GPU; the host copy can go
+	if e.side {
+		if err := n.GPU.Keep(fusionNames[:]...); err != nil {
+			return nil, fmt.Errorf("ladderpose: %w", errors.Join(err, n.Close()))
+		}
+	}
+	e.gpu = &gpuNet{net: n}
+	return e, nil
+}
+
+// Device says where the network runs and, on the CPU, why: "CPU (as
+// asked)", "CPU (no usable GPU: REASON)", "CPU (GPU ... cannot take the
+// model: ERROR)" or "GPU cuda 0: NAME (compute capability, memory),
+// driver and library versions".
+func (e *Estimator) Device() string { return e.device }
+
+// Close releases the GPU memory and device of an estimator running on a
+// GPU; on the CPU there is nothing to release. Afterwards Estimate and
+// EstimateBatch return ErrClosed (on either device); a call in flight on a
+// GPU fails at its next network pass. Closing again does nothing.
+func (e *Estimator) Close() error {
+	if e.closed.Swap(true) || e.gpu == nil {
+		return nil
+	}
+	e.gpu.mu.Lock()
+	defer e.gpu.mu.Unlock()
+	if err := e.gpu.net.Close(); err != nil {
+		return fmt.Errorf("ladderpose: %w", err)
+	}
+	return nil
 }
 
 // Config returns the model's configuration.
-func (e *Estimator) Config() posemodel.Config { return e.model.Cfg }
+func (e *Estimator) Config() posemodel.Config { return e.cfg }
 
 // HasSide reports whether the model has a ladder side network (and Pose.Fusion
 // is set).
-func (e *Estimator) HasSide() bool { return e.model.HasSide() }
+func (e *Estimator) HasSide() bool { return e.side }
 
 // Estimate finds the pose of the person in each box of img (nil or empty
 // boxes: the whole image as one box of score 1). Boxes with no area or lying
@@ -84,7 +157,10 @@ func (e *Estimator) EstimateBatch(ctx context.Context, reqs []Request) ([][]Pose
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	cfg := e.model.Cfg
+	if e.closed.Load() {
+		return nil, ErrClosed
+	}
+	cfg := e.cfg
 	inH, inW := cfg.Input[0], cfg.Input[1]
 	imgs := make([]*pipeline.RGB, len(reqs))
 	origin := make([]image.Point, len(reqs))
@@ -163,17 +239,54 @@ func (e *Estimator) getWorker() *worker {
 	if w, ok := e.pool.Get().(*worker); ok {
 		return w
 	}
-	ws := posemodel.NewWorkspace()
-	if e.model.HasSide() {
-		ws.Keep("level_fre", "level_spa", "sim_fre", "sim_spa")
+	w := &worker{}
+	if e.model != nil {
+		w.ws = posemodel.NewWorkspace()
+		if e.side {
+			w.ws.Keep(fusionNames[:]...)
+		}
 	}
-	return &worker{ws: ws}
+	return w
+}
+
+// forward runs the network on a batch of crops: it returns the heatmaps
+// and, with a side network, the kept fusion values of each crop (in the
+// order of fusionNames).
+func (e *Estimator) forward(w *worker, images tensor.Tensor) ([]float32, [len(fusionNames)][]float32, error) {
+	var fus [len(fusionNames)][]float32
+	if e.gpu != nil {
+		e.gpu.mu.Lock()
+		defer e.gpu.mu.Unlock()
+		g := e.gpu.net.GPU
+		hm, err := g.Forward(images)
+		if err != nil {
+			return nil, fus, err
+		}
+		if e.side {
+			for i, n := range fusionNames {
+				if t, ok := g.Intermediate(n); ok {
+					fus[i] = t.Contiguous().Data()
+				}
+			}
+		}
+		return hm.Data(), fus, nil
+	}
+	hm, err := e.model.Forward(w.ws, images)
+	if err != nil {
+		return nil, fus, err
+	}
+	if e.side {
+		for i, n := range fusionNames {
+			fus[i] = kept(w.ws, n)
+		}
+	}
+	return hm.Data(), fus, nil
 }
 
 // runBatch crops, runs and decodes one batch of people, appending each to
 // found and extra under its image.
 func (e *Estimator) runBatch(w *worker, imgs []*pipeline.RGB, batch []person, found [][]pipeline.Pose, extra [][]Pose) error {
-	cfg := e.model.Cfg
+	cfg := e.cfg
 	inH, inW := cfg.Input[0], cfg.Input[1]
 	hh, hw, k := cfg.HeatmapH(), cfg.HeatmapW(), cfg.Keypoints
 	nb := len(batch)
@@ -195,17 +308,17 @@ func (e *Estimator) runBatch(w *worker, imgs []*pipeline.RGB, batch []person, fo
 			return fmt.Errorf("ladderpose: request %d: box %d %v: %w", p.img, p.box, p.b, err)
 		}
 	}
-	hmT, err := e.model.Forward(w.ws, tensor.FromSlice(in, crops, 3, inH, inW))
+	hmAll, fus, err := e.forward(w, tensor.FromSlice(in, crops, 3, inH, inW))
 	if err != nil {
 		return fmt.Errorf("ladderpose: %w", err)
 	}
-	hmAll := hmT.Data()
 	per := k * hh * hw
-	var lf, ls, sf, ss []float32
-	if e.model.HasSide() {
-		lf, ls, sf, ss = kept(w.ws, "level_fre"), kept(w.ws, "level_spa"), kept(w.ws, "sim_fre"), kept(w.ws, "sim_spa")
-		if lf == nil || ls == nil || sf == nil || ss == nil {
-			return errors.New("ladderpose: the side network kept no fusion levels")
+	lf, ls, sf, ss := fus[0], fus[1], fus[2], fus[3]
+	if e.side {
+		for i, f := range fus {
+			if len(f) != crops {
+				return fmt.Errorf("ladderpose: the side network kept %d values of %s for %d crops", len(f), fusionNames[i], crops)
+			}
 		}
 	}
 	fusion := func(j int) *Fusion {
@@ -224,7 +337,7 @@ func (e *Estimator) runBatch(w *worker, imgs []*pipeline.RGB, batch []person, fo
 			return fmt.Errorf("ladderpose: request %d: box %d %v: %w", p.img, p.box, p.b, err)
 		}
 		pose := Pose{Box: p.b, BoxIndex: p.box}
-		if e.model.HasSide() {
+		if e.side {
 			pose.Fusion = fusion(i)
 			if e.set.flip {
 				pose.FusionFlipped = fusion(nb + i)
@@ -271,7 +384,7 @@ func (e *Estimator) HeatmapGrid(img image.Image, p Pose) (*image.RGBA, error) {
 	if p.Heatmaps == nil {
 		return nil, errors.New("ladderpose: heatmap grid: the pose has no heatmaps (load with WithHeatmaps(true))")
 	}
-	cfg := e.model.Cfg
+	cfg := e.cfg
 	inH, inW := cfg.Input[0], cfg.Input[1]
 	rgb, origin := packed(img)
 	f := p.Frame

@@ -3,6 +3,7 @@ package ladderpose
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/ladderpose/ladderpose/pipeline"
 )
@@ -22,10 +23,54 @@ type settings struct {
 	flip     bool
 	batch    int
 	heatmaps bool
+	device   string
 }
 
 func defaultSettings() settings {
-	return settings{method: pipeline.DarkUDP, flip: true, batch: DefaultBatchSize}
+	return settings{method: pipeline.DarkUDP, flip: true, batch: DefaultBatchSize, device: DeviceCPU}
+}
+
+// The devices WithDevice accepts.
+const (
+	DeviceCPU  = "cpu"  // the CPU (the default)
+	DeviceCUDA = "cuda" // an NVIDIA GPU, or Load fails
+	DeviceAuto = "auto" // the GPU when one is usable and takes the model, else the CPU
+)
+
+// WithDevice chooses where the network runs (cropping, decoding and the
+// rest always run on the CPU):
+//
+//   - "cpu", the default: the pure-Go kernels, GOMAXPROCS threads;
+//   - "cuda": the first NVIDIA GPU, through package gpu (the CUDA driver,
+//     cuBLAS and NVRTC, loaded at run time). Load fails with an error
+//     naming why when there is none, when the libraries are missing, when
+//     the program was built without cgo, or when the weights do not fit in
+//     its memory (activations that do not fit make Estimate fail);
+//   - "auto": the GPU when "cuda" would work, else the CPU.
+//
+// Estimator.Device says which was chosen and, on the CPU, why. The case of
+// the name does not matter.
+//
+// On a GPU the weights are uploaded once and the host copy dropped; the
+// estimator holds device memory until Close. Its heatmaps agree with the
+// CPU's to float32 rounding (the tests allow 1e-4 of their range; IEEE
+// float32 products, no TF32), not bit for bit, so keypoints can differ in
+// the last digits;
+// they are bit-identical from run to run on the same GPU model and library
+// versions, but may change with the batch size (cuBLAS picks its algorithm
+// by shape). Concurrent calls share the GPU: their network passes run one
+// at a time, while their cropping and decoding overlap (see the package
+// documentation). Larger batches (WithBatchSize 32 or more) keep a GPU
+// busy.
+func WithDevice(choice string) Option {
+	return func(s *settings) error {
+		switch c := strings.ToLower(choice); c {
+		case DeviceCPU, DeviceCUDA, DeviceAuto:
+			s.device = c
+			return nil
+		}
+		return fmt.Errorf("WithDevice: unknown device %q (want cpu, cuda or auto)", choice)
+	}
 }
 
 // WithSide loads a ladder side network from the safetensors file at path
@@ -68,8 +113,9 @@ func WithFlipTest(on bool) Option {
 // WithBatchSize sets how many people go through the network at once
 // (DefaultBatchSize if not given). Larger batches use more memory (the
 // workspace holds the activations of the whole batch) and amortise each
-// pass of the weights through the cache. The results are the same bits for
-// every batch size: the network computes each crop's rows independently.
+// pass of the weights through the cache. On the CPU the results are the
+// same bits for every batch size: the network computes each crop's rows
+// independently (on a GPU see WithDevice).
 func WithBatchSize(n int) Option {
 	return func(s *settings) error {
 		if n < 1 {

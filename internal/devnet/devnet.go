@@ -46,7 +46,7 @@ type Net struct {
 func Load(choice string, opts gpu.Options, load LoadFunc) (*Net, error) {
 	dev, line, err := gpu.Select(choice, opts)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("device %q: %w", choice, err)
 	}
 	c := strings.ToLower(choice)
 	return Place(dev, line, c == gpu.ChoiceAuto || c == "", load)
