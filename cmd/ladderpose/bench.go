@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -12,7 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ladderpose/ladderpose/gpu"
 	"github.com/ladderpose/ladderpose/internal/benchmodel"
+	"github.com/ladderpose/ladderpose/internal/devnet"
 	"github.com/ladderpose/ladderpose/ops"
 	"github.com/ladderpose/ladderpose/posemodel"
 )
@@ -20,7 +23,7 @@ import (
 func init() {
 	register(&command{
 		name:    "bench",
-		summary: "time the network on this CPU, stage by stage",
+		summary: "time the network on this CPU or GPU, stage by stage",
 		run:     runBench,
 	})
 }
@@ -33,6 +36,10 @@ type benchOptions struct {
 	batch         int
 	iters, warmup int
 	seed          uint64
+	device        deviceChoice
+	// place, if set, puts the network on its device instead of -device
+	// (tests use an emulated GPU).
+	place func(devnet.LoadFunc) (*devnet.Net, error)
 }
 
 // runBench implements "ladderpose bench": it times Forward on one batch
@@ -50,16 +57,21 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.iters, "iters", 10, "timed forward passes")
 	fs.IntVar(&o.warmup, "warmup", 2, "untimed forward passes first")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the random weights and input")
+	dev := addDeviceFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ladderpose bench [-weights W | -size S|B|L|H] [-side] [-batch 1] [-iters 10] [-warmup 2]\n\n"+
+		fmt.Fprintln(stderr, "usage: ladderpose bench [-weights W | -size S|B|L|H] [-side] [-batch 1] [-iters 10] [-warmup 2] [-device auto|cpu|cuda]\n\n"+
 			"Times the network (no cropping or decoding) on a random input batch, on the CPU with\n"+
-			"GOMAXPROCS threads, and prints the median time of each stage, images/s and GFLOP/s\n"+
-			"(2 x the multiply-accumulates of every convolution, linear layer and matrix product).\n\nflags:")
+			"GOMAXPROCS threads or on the GPU (-device), and prints the median time of each stage,\n"+
+			"images/s and GFLOP/s (2 x the multiply-accumulates of every convolution, linear layer\n"+
+			"and matrix product). On a GPU each pass includes copying the input to the device and\n"+
+			"the heatmaps back, and the stage times come from -iters further passes that\n"+
+			"synchronise the device at every stage boundary (the timed passes do not).\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	o.device = *dev
 	switch {
 	case fs.NArg() != 0:
 		return fmt.Errorf("%w: bench takes no arguments, got %q", errUsage, fs.Args())
@@ -87,33 +99,38 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	return bench(o, stdout, stderr)
 }
 
-// bench builds or loads the model and runs the timing.
-func bench(o benchOptions, stdout, stderr io.Writer) error {
-	var (
-		m    *posemodel.Model
-		desc string
-		err  error
-	)
-	if o.weights != "" {
-		m, err = posemodel.Load(o.weights, posemodel.LoadOptions{InferenceOnly: true})
+// bench builds or loads the model, puts it on the device and runs the
+// timing.
+func bench(o benchOptions, stdout, stderr io.Writer) (err error) {
+	var desc string
+	place := o.place
+	if place == nil {
+		place = func(l devnet.LoadFunc) (*devnet.Net, error) { return devnet.Load(string(o.device), gpu.Options{}, l) }
+	}
+	m, net, err := placeNet(stderr, place, func(inferenceOnly bool) (*posemodel.Model, error) {
+		if o.weights == "" {
+			fmt.Fprintf(stderr, "bench: building ViT-%s with random weights...\n", o.size)
+			desc = fmt.Sprintf("ViT-%s, random weights (seed %d)", o.size, o.seed)
+			return benchmodel.Random(o.size, o.side, o.seed)
+		}
+		m, err := posemodel.Load(o.weights, posemodel.LoadOptions{InferenceOnly: inferenceOnly})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		desc = "weights " + o.weights
 		if o.side && !m.HasSide() {
 			if err := m.InitSide(nil, o.seed); err != nil {
-				return err
+				return nil, err
 			}
 			desc += fmt.Sprintf(" + a fresh default side network (seed %d)", o.seed)
 		}
-	} else {
-		fmt.Fprintf(stderr, "bench: building ViT-%s with random weights...\n", o.size)
-		m, err = benchmodel.Random(o.size, o.side, o.seed)
-		if err != nil {
-			return err
-		}
-		desc = fmt.Sprintf("ViT-%s, random weights (seed %d)", o.size, o.seed)
+		return m, nil
+	})
+	if err != nil {
+		return err
 	}
+	defer func() { err = errors.Join(err, net.Close()) }()
+	gn, onGPU := net.(*gpuNet)
 	cfg := m.Cfg
 	var params int64
 	for _, p := range m.Params() {
@@ -123,40 +140,58 @@ func bench(o benchOptions, stdout, stderr io.Writer) error {
 		}
 		params += int64(n)
 	}
+	if onGPU {
+		gn.n.Model = nil // the weights are on the GPU: the host copy can go
+	}
 
 	in := benchmodel.Input(cfg, o.batch, o.seed)
-	ws := posemodel.NewWorkspace()
-	if m.HasSide() {
-		ws.Keep("level_fre", "level_spa") // for the FLOP count
+	if cfg.Side != nil {
+		if err := net.Keep("level_fre", "level_spa"); err != nil { // for the FLOP count
+			return err
+		}
 	}
 	var cur map[string]time.Duration
-	ws.SetStageTimer(func(stage string, d time.Duration) { cur[stage] += d })
+	timer := func(stage string, d time.Duration) { cur[stage] += d }
 
-	total := o.warmup + o.iters
+	// On the CPU every timed pass also times its stages. On a GPU the stage
+	// timer synchronises the device at each stage boundary, so the timed
+	// passes run without it and the stage times come from as many passes
+	// after them.
+	total, staged0 := o.warmup+o.iters, o.warmup
+	if onGPU {
+		total, staged0 = o.warmup+2*o.iters, o.warmup+o.iters
+	} else {
+		net.SetStageTimer(timer)
+	}
 	stageTimes := map[string][]float64{}
 	var walls, untimed []float64
 	var levels []benchmodel.Levels
 	start := time.Now()
 	last := start
 	for it := 0; it < total; it++ {
+		if onGPU && it == staged0 {
+			net.SetStageTimer(timer)
+		}
 		cur = map[string]time.Duration{}
 		t0 := time.Now()
-		if _, err := m.Forward(ws, in); err != nil {
+		if _, err := net.Forward(in); err != nil {
 			return err
 		}
 		wall := time.Since(t0)
-		if it == 0 && m.HasSide() {
-			if levels, err = keptLevels(ws); err != nil {
+		if it == 0 && cfg.Side != nil {
+			if levels, err = keptLevels(net); err != nil {
 				return err
 			}
 		}
-		if it >= o.warmup {
+		if it >= o.warmup && it < o.warmup+o.iters {
+			walls = append(walls, wall.Seconds())
+		}
+		if it >= staged0 {
 			var sum time.Duration
 			for st, d := range cur {
 				stageTimes[st] = append(stageTimes[st], d.Seconds())
 				sum += d
 			}
-			walls = append(walls, wall.Seconds())
 			untimed = append(untimed, (wall - sum).Seconds())
 		}
 		if now := time.Now(); it == total-1 || now.Sub(last) >= time.Second {
@@ -164,7 +199,11 @@ func bench(o benchOptions, stdout, stderr io.Writer) error {
 			el := now.Sub(start).Seconds()
 			rate := float64(it+1) / el
 			eta := time.Duration(float64(total-it-1) / rate * float64(time.Second)).Round(time.Second)
-			fmt.Fprintf(stderr, "bench: %d/%d passes (%d warm-up), %.2f passes/s, ETA %v\n", it+1, total, o.warmup, rate, eta)
+			extra := ""
+			if onGPU {
+				extra = fmt.Sprintf(", %d with the stage timer", o.iters)
+			}
+			fmt.Fprintf(stderr, "bench: %d/%d passes (%d warm-up%s), %.2f passes/s, ETA %v\n", it+1, total, o.warmup, extra, rate, eta)
 		}
 	}
 	flops, err := benchmodel.BatchFLOPs(cfg, o.batch, levels)
@@ -173,7 +212,11 @@ func bench(o benchOptions, stdout, stderr io.Writer) error {
 	}
 
 	w := bufio.NewWriter(stdout)
-	fmt.Fprintf(w, "CPU: %s, %d logical CPUs, kernel path %s, GOMAXPROCS %d\n", cpuName(), runtime.NumCPU(), ops.Path(), runtime.GOMAXPROCS(0))
+	if onGPU {
+		fmt.Fprintf(w, "GPU: %s, IEEE float32 products; host CPU: %s, GOMAXPROCS %d\n", strings.TrimPrefix(net.Device(), "gpu: "), cpuName(), runtime.GOMAXPROCS(0))
+	} else {
+		fmt.Fprintf(w, "CPU: %s, %d logical CPUs, kernel path %s, GOMAXPROCS %d\n", cpuName(), runtime.NumCPU(), ops.Path(), runtime.GOMAXPROCS(0))
+	}
 	side := "no side network"
 	if s := cfg.Side; s != nil {
 		side = fmt.Sprintf("side network C=%d e=%d heads=%d nodes=%d", s.Channels, s.FusionWidth, s.FusionHeads, s.Nodes)
@@ -184,8 +227,13 @@ func bench(o benchOptions, stdout, stderr io.Writer) error {
 	fmt.Fprintf(w, "model: %s: D=%d depth=%d heads=%d, %s head, %s; %s parameters (%s as float32)\n",
 		desc, cfg.Dim, cfg.Depth, cfg.Heads, cfg.Head, side, group(params), mib(4*params))
 	fmt.Fprintf(w, "input: batch %d of %dx%d; %d timed passes after %d warm-up passes; medians per pass,\n"+
-		"shares of the sum of the stage medians\n\n",
+		"shares of the sum of the stage medians\n",
 		o.batch, cfg.Input[0], cfg.Input[1], o.iters, o.warmup)
+	if onGPU {
+		fmt.Fprintf(w, "(on the GPU: passes include the input's upload and the heatmaps' download; stage times\n"+
+			"from %d more passes synchronised at every stage boundary, the forward row from the timed ones)\n", o.iters)
+	}
+	fmt.Fprintln(w)
 
 	// Shares are of the sum of the row medians (stages and the untimed
 	// rest), so that they add up to 100%; the median of the whole forward
@@ -223,13 +271,16 @@ func bench(o benchOptions, stdout, stderr io.Writer) error {
 	if hwm, ok := peakRSS(); ok {
 		fmt.Fprintf(w, "peak resident memory: %s (weights %s as float32)\n", mib(hwm), mib(4*params))
 	}
+	if onGPU {
+		fmt.Fprintf(w, "GPU memory: weights about %s, activations %s\n", mib(4*params), mib(4*int64(gn.n.GPU.ArenaValues())))
+	}
 	return w.Flush()
 }
 
-// keptLevels reads the fusion levels a Forward kept in ws.
-func keptLevels(ws *posemodel.Workspace) ([]benchmodel.Levels, error) {
-	fre, ok1 := ws.Intermediate("level_fre")
-	spa, ok2 := ws.Intermediate("level_spa")
+// keptLevels reads the fusion levels a Forward kept in net.
+func keptLevels(net network) ([]benchmodel.Levels, error) {
+	fre, ok1 := net.Intermediate("level_fre")
+	spa, ok2 := net.Intermediate("level_spa")
 	if !ok1 || !ok2 {
 		return nil, fmt.Errorf("bench: the model kept no fusion levels")
 	}

@@ -1,28 +1,36 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/ladderpose/ladderpose/gpu"
-	"github.com/ladderpose/ladderpose/gpumodel"
+	"github.com/ladderpose/ladderpose/internal/devnet"
 	"github.com/ladderpose/ladderpose/posemodel"
 	"github.com/ladderpose/ladderpose/tensor"
 )
 
-// The -device flag, shared by the commands that run the network:
+// The -device flag, shared by the commands that run the network (predict
+// through the Go API's WithDevice; forward and bench through loadNet):
 //
-//	dev := addDeviceFlag(fs)           // before parseFlags
+//	dev := addDeviceFlag(fs) // before parseFlags
 //	...
-//	net, err := openNet(m, *dev, stderr) // after loading the model
+//	m, net, err := loadNet(*dev, stderr, func(inferenceOnly bool) (*posemodel.Model, error) {
+//		return posemodel.Load(path, posemodel.LoadOptions{InferenceOnly: inferenceOnly})
+//	})
 //	if err != nil { return err }
 //	defer net.Close()
 //	hm, err := net.Forward(images)
 //
-// openNet writes one line to stderr saying where the network runs.
+// The device is chosen before the model is loaded: inference-only (one
+// copy of the weights) for the CPU, with every weight's host values for a
+// GPU, which gpumodel.New uploads. loadNet writes one line to stderr saying
+// where the network runs. Training (train, grad, demo) runs on the CPU
+// only and has no -device.
 
 func init() {
 	register(&command{
@@ -71,28 +79,51 @@ type network interface {
 	// Forward maps images [B, 3, H, W] to heatmaps [B, K, H/4, W/4]. The
 	// result may alias the network's memory until its next Forward.
 	Forward(images tensor.Tensor) (tensor.Tensor, error)
-	// Device says where the network runs.
+	// Keep makes the following passes keep the named intermediate tensors
+	// (posemodel.Model.IntermediateNames) for Intermediate.
+	Keep(names ...string) error
+	// Intermediate returns a kept tensor of the last pass.
+	Intermediate(name string) (tensor.Tensor, bool)
+	// SetStageTimer reports each stage's time of the following passes
+	// (nil: none); on a GPU it synchronises the device at every stage.
+	SetStageTimer(fn func(stage string, d time.Duration))
+	// Device says where the network runs: "cpu" or "gpu: " and the GPU.
 	Device() string
 	// Close releases the device.
 	Close() error
 }
 
-// openNet selects the device (see selectDevice) and returns the network m
-// on it.
+// loadNet selects the device for c, loads the model with load
+// (inference-only exactly when it runs on the CPU) and returns it with the
+// network on that device (devnet.Load: "auto" also falls back to the CPU
+// when the GPU cannot take the model). It writes one line to stderr saying
+// where the network runs and why. On a GPU the model returned is the host
+// copy the GPU was built from, for its Cfg and names.
+func loadNet(c deviceChoice, stderr io.Writer, load devnet.LoadFunc) (*posemodel.Model, network, error) {
+	return placeNet(stderr, func(l devnet.LoadFunc) (*devnet.Net, error) {
+		return devnet.Load(string(c), gpu.Options{}, l)
+	}, load)
+}
+
+// placeNet is loadNet with the device placement given (tests place the
+// network on an emulated GPU).
+func placeNet(stderr io.Writer, place func(devnet.LoadFunc) (*devnet.Net, error), load devnet.LoadFunc) (*posemodel.Model, network, error) {
+	n, err := place(load)
+	if err != nil {
+		return nil, nil, err
+	}
+	fmt.Fprintln(stderr, "ladderpose: "+n.Line)
+	if n.OnGPU() {
+		return n.Model, &gpuNet{n: n}, nil
+	}
+	return n.Model, &cpuNet{m: n.Model, ws: posemodel.NewWorkspace()}, nil
+}
+
+// openNet is loadNet for a model already in memory (it needs its host
+// values to go on a GPU).
 func openNet(m *posemodel.Model, c deviceChoice, stderr io.Writer) (network, error) {
-	d, err := selectDevice(c, stderr)
-	if err != nil {
-		return nil, err
-	}
-	if d == nil {
-		return &cpuNet{m: m, ws: posemodel.NewWorkspace()}, nil
-	}
-	g, err := gpumodel.New(m, gpumodel.Options{Device: d})
-	if err != nil {
-		d.Close()
-		return nil, err
-	}
-	return &gpuNet{g: g, d: d}, nil
+	_, net, err := loadNet(c, stderr, func(bool) (*posemodel.Model, error) { return m, nil })
+	return net, err
 }
 
 type cpuNet struct {
@@ -103,17 +134,31 @@ type cpuNet struct {
 func (n *cpuNet) Forward(images tensor.Tensor) (tensor.Tensor, error) {
 	return n.m.Forward(n.ws, images)
 }
-func (n *cpuNet) Device() string { return "cpu" }
-func (n *cpuNet) Close() error   { return nil }
 
-type gpuNet struct {
-	g *gpumodel.Model
-	d *gpu.Device
+func (n *cpuNet) Keep(names ...string) error {
+	have := n.m.IntermediateNames()
+	for _, name := range names {
+		if !slices.Contains(have, name) {
+			return fmt.Errorf("no intermediate %q (this model has %v)", name, have)
+		}
+	}
+	n.ws.Keep(names...)
+	return nil
 }
 
-func (n *gpuNet) Forward(images tensor.Tensor) (tensor.Tensor, error) { return n.g.Forward(images) }
-func (n *gpuNet) Device() string                                      { return "gpu: " + n.d.Info().String() }
-func (n *gpuNet) Close() error                                        { return errors.Join(n.g.Close(), n.d.Close()) }
+func (n *cpuNet) Intermediate(name string) (tensor.Tensor, bool) { return n.ws.Intermediate(name) }
+func (n *cpuNet) SetStageTimer(fn func(string, time.Duration))   { n.ws.SetStageTimer(fn) }
+func (n *cpuNet) Device() string                                 { return "cpu" }
+func (n *cpuNet) Close() error                                   { return nil }
+
+type gpuNet struct{ n *devnet.Net }
+
+func (g *gpuNet) Forward(images tensor.Tensor) (tensor.Tensor, error) { return g.n.GPU.Forward(images) }
+func (g *gpuNet) Keep(names ...string) error                          { return g.n.GPU.Keep(names...) }
+func (g *gpuNet) Intermediate(name string) (tensor.Tensor, bool)      { return g.n.GPU.Intermediate(name) }
+func (g *gpuNet) SetStageTimer(fn func(string, time.Duration))        { g.n.GPU.SetStageTimer(fn) }
+func (g *gpuNet) Device() string                                      { return "gpu: " + g.n.GPU.Device().Info().String() }
+func (g *gpuNet) Close() error                                        { return g.n.Close() }
 
 // runDevice implements "ladderpose device": it resolves -device as the
 // other commands do and prints the line they log.

@@ -12,7 +12,7 @@ import (
 
 	"github.com/ladderpose/ladderpose/gpu"
 	"github.com/ladderpose/ladderpose/gpu/emu"
-	"github.com/ladderpose/ladderpose/gpumodel"
+	"github.com/ladderpose/ladderpose/internal/devnet"
 	"github.com/ladderpose/ladderpose/internal/testmodel"
 	"github.com/ladderpose/ladderpose/posemodel"
 	"github.com/ladderpose/ladderpose/tensor"
@@ -168,12 +168,11 @@ func TestOpenNet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := gpumodel.New(m, gpumodel.Options{Device: d})
+	n, err := devnet.Place(d, "device: GPU "+d.Info().String(), false, func(bool) (*posemodel.Model, error) { return m, nil })
 	if err != nil {
-		d.Close()
 		t.Fatal(err)
 	}
-	net := &gpuNet{g: g, d: d}
+	net := &gpuNet{n: n}
 	defer net.Close()
 	if !strings.HasPrefix(net.Device(), "gpu: emulator") {
 		t.Errorf("emulated network runs on %q", net.Device())

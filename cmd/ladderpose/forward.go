@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -29,13 +30,17 @@ by -dump: for a model with a side network f_vit [B, N, D], f_fre, f_spa,
 f_fv, f_sv, f_fus [B, N, C], and level_fre, level_spa (the fusion levels
 1..4), sim_fre, sim_spa (the similarities that chose them) as float32 [B].
 "-dump all" dumps every one. OUT is written atomically, as F32, with the
-model's config in the "ladderpose.config" metadata. Threads: GOMAXPROCS;
-the output is bit-identical for any.
+model's config in the "ladderpose.config" metadata.
+
+-device says where the network runs (one line on stderr says which): on
+the CPU (GOMAXPROCS threads) the output is bit-identical for any number of
+threads; on a GPU it agrees with the CPU's to float32 rounding and is
+bit-identical from run to run on the same GPU and libraries.
 
 flags:`
 
 // runForward implements "ladderpose forward".
-func runForward(args []string, stdout, stderr io.Writer) error {
+func runForward(args []string, stdout, stderr io.Writer) (err error) {
 	fs := newFlags("forward", stderr)
 	weightsPath := fs.String("weights", "", "checkpoint `file` (safetensors) or folder (model.safetensors + config.json)")
 	side := fs.String("side", "", "side network safetensors `file`")
@@ -43,6 +48,7 @@ func runForward(args []string, stdout, stderr io.Writer) error {
 	output := fs.String("output", "", "output safetensors `file`")
 	dump := fs.String("dump", "", "comma-separated intermediate tensors to write as well, or \"all\"")
 	batch := fs.Int("batch", 0, "run at most this many images at once (0: the whole input)")
+	dev := addDeviceFlag(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, forwardUsage)
 		fs.PrintDefaults()
@@ -59,10 +65,13 @@ func runForward(args []string, stdout, stderr io.Writer) error {
 	if *batch < 0 {
 		return fmt.Errorf("%w: -batch %d must not be negative", errUsage, *batch)
 	}
-	m, err := posemodel.Load(*weightsPath, posemodel.LoadOptions{SidePath: *side, InferenceOnly: true})
+	m, net, err := loadNet(*dev, stderr, func(inferenceOnly bool) (*posemodel.Model, error) {
+		return posemodel.Load(*weightsPath, posemodel.LoadOptions{SidePath: *side, InferenceOnly: inferenceOnly})
+	})
 	if err != nil {
 		return err
 	}
+	defer func() { err = errors.Join(err, net.Close()) }()
 	avail := m.IntermediateNames()
 	names := []string{"backbone"}
 	for _, n := range strings.Split(*dump, ",") {
@@ -94,13 +103,14 @@ func runForward(args []string, stdout, stderr io.Writer) error {
 		step = min(*batch, b)
 	}
 	per := 3 * shape[2] * shape[3]
-	ws := posemodel.NewWorkspace()
-	ws.Keep(names...)
+	if err := net.Keep(names...); err != nil {
+		return err
+	}
 	outs := map[string]*weights.Tensor{}
 	order := append([]string{"heatmaps"}, names...)
 	for s := 0; s < b; s += step {
 		n := min(step, b-s)
-		hm, err := m.Forward(ws, tensor.FromSlice(img[s*per:(s+n)*per], n, 3, shape[2], shape[3]))
+		hm, err := net.Forward(tensor.FromSlice(img[s*per:(s+n)*per], n, 3, shape[2], shape[3]))
 		if err != nil {
 			return err
 		}
@@ -108,7 +118,7 @@ func runForward(args []string, stdout, stderr io.Writer) error {
 			t := hm
 			if name != "heatmaps" {
 				var ok bool
-				if t, ok = ws.Intermediate(name); !ok {
+				if t, ok = net.Intermediate(name); !ok {
 					return fmt.Errorf("the model kept no intermediate %q", name)
 				}
 			}
