@@ -51,9 +51,12 @@ type scratch struct {
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
-func grow(s []float32, n int) []float32 {
+// grow returns s resized to n values; when it must allocate, it makes room
+// for full values (the largest block of its kind), so that a pooled buffer
+// grows once and later calls of any size allocate nothing.
+func grow(s []float32, n, full int) []float32 {
 	if cap(s) < n {
-		return make([]float32, n)
+		return make([]float32, n, max(n, full))
 	}
 	return s[:n]
 }
@@ -142,7 +145,7 @@ func gemmTile(kn *kernel, tk gemmTask, m, n, k int, alpha float32, a Mat, pa *Pa
 			if pb != nil {
 				bblk = pb.data[pc*np*nr+jc*kcb*nr : pc*np*nr+jcEnd*kcb*nr]
 			} else {
-				sc.b = grow(sc.b, (jcEnd-jc)*kcb*nr)
+				sc.b = grow(sc.b, (jcEnd-jc)*kcb*nr, kn.kc*kn.nc)
 				bblk = sc.b
 				packBBlock(bblk, b, pc, kcb, jc, jcEnd, n, nr)
 			}
@@ -160,7 +163,7 @@ func gemmTile(kn *kernel, tk gemmTask, m, n, k int, alpha float32, a Mat, pa *Pa
 				case pa != nil:
 					ablk = pa.data[pc*mp*mr+ic*kcb*mr : pc*mp*mr+icEnd*kcb*mr]
 				case kn.packedA || jcEnd-jc >= packAReuse:
-					sc.a = grow(sc.a, (icEnd-ic)*kcb*mr)
+					sc.a = grow(sc.a, (icEnd-ic)*kcb*mr, kn.kc*kn.mc)
 					ablk = sc.a
 					for ip := ic; ip < icEnd; ip++ {
 						o := (ip - ic) * kcb * mr
@@ -184,7 +187,7 @@ func gemmTile(kn *kernel, tk gemmTask, m, n, k int, alpha float32, a Mat, pa *Pa
 							ap = a.Data[o : o+(mr-1)*a.RS+(kcb-1)*a.CS+1]
 							ars, aks = a.RS, a.CS
 						default: // ragged last panel: pack it with zero rows
-							sc.a = grow(sc.a, kcb*mr)
+							sc.a = grow(sc.a, kcb*mr, kn.kc*kn.mc)
 							ap = sc.a
 							packA(ap, a, i0, mm, pc, kcb, mr)
 						}

@@ -72,11 +72,15 @@ func TestForwardAllocs(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
+				// Warm-up: the first call sizes the arena; the GEMM's packing
+				// buffers live in a sync.Pool whose objects each grow once to
+				// their full size (up to 3 MB) when first used, which can take
+				// a second call. (No runtime.GC: it would empty that pool.)
 				forward()
-				runtime.GC()
+				forward()
 				objs, bytes := mallocs(forward)
 				if bytes > maxBytesSecond {
-					t.Errorf("the second Forward allocated %d bytes in %d objects, want at most %d bytes", bytes, objs, maxBytesSecond)
+					t.Errorf("after warm-up, a Forward allocated %d bytes in %d objects, want at most %d bytes", bytes, objs, maxBytesSecond)
 				}
 				serial := testing.AllocsPerRun(3, forward) // at GOMAXPROCS 1
 				if serial > maxAllocsSerial {
