@@ -7,12 +7,19 @@ import (
 	"github.com/ladderpose/ladderpose/pipeline"
 )
 
-// The bundled sample, relative to the repository root: a small checkpoint
-// and an image to try the pipeline on (go run ./cmd/ladderpose predict uses
-// SampleWeights when no -weights is given).
+// The bundled samples, relative to the repository root. SampleWeights is a
+// tiny random-weight checkpoint (for tests whose numbers do not depend on
+// training); DemoWeights is what "ladderpose demo" learnt: a small
+// ViTPose-style model pretrained on clean synthetic people with a side
+// network tuned on the high-interference set (go run ./cmd/ladderpose
+// predict uses it when no -weights is given); DemoPretrained is that model
+// before side-tuning (the demo's -quick starts from it). SampleImage is a
+// synthetic scene with two people.
 const (
-	SampleWeights = "testdata/sample/vitpose_sample.safetensors"
-	SampleImage   = "testdata/sample/people.jpg"
+	SampleWeights  = "testdata/sample/vitpose_sample.safetensors"
+	DemoWeights    = "testdata/sample/demo_model.safetensors"
+	DemoPretrained = "testdata/sample/demo_pretrained.safetensors"
+	SampleImage    = "testdata/sample/people.jpg"
 )
 
 // Box is a person box in image pixels, as a detector gives it: top-left

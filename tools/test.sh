@@ -9,6 +9,7 @@
 #      (LADDERPOSE_NOAVX512=1)
 #   4. arm64: the NEON kernels' tests cross-compiled and run under
 #      qemu-aarch64 (skipped with a message when qemu is missing)
+#   5. the training pipeline end to end (ladderpose demo -quick)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=$PATH:/usr/local/go/bin
@@ -56,4 +57,15 @@ if command -v qemu-aarch64 >/dev/null; then
 else
 	echo "qemu-aarch64 not installed: arm64 tests skipped (apt-get install -y qemu-user)"
 fi
+step "training end to end: ladderpose demo -quick"
+# Synthetic data, side-tuning of every ablation setting from the shipped
+# pretrained model, evaluation, reports: about 4 minutes on 2 cores.
+demo=$(mktemp -d)
+go run ./cmd/ladderpose demo -quick -out "$demo" >"$demo.log" 2>&1 || { cat "$demo.log"; exit 1; }
+tail -n 14 "$demo.log"
+for f in ablation.json ablation.md report.json demo_model.safetensors; do
+	[ -s "$demo/$f" ] || { echo "demo -quick did not write $f"; exit 1; }
+done
+rm -rf "$demo" "$demo.log"
+
 step "all checks passed"

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 
+	"github.com/ladderpose/ladderpose"
 	"github.com/ladderpose/ladderpose/train"
 )
 
@@ -29,9 +30,9 @@ addition, + adaptive symmetric fusion, + multi-graph aggregation (the full
 side network). It prints the table and writes ablation.json, ablation.md,
 report.json and demo_model.safetensors (the pretrained model with the
 trained full side network) in DIR. -lambdas adds Table 2's lambda sweep.
--quick is the CI-sized run; -backbone starts from an already pretrained
-model (for example testdata/sample/demo_model.safetensors) and skips
-pretraining.
+-quick is the CI-sized run: it starts from the shipped pretrained model
+(testdata/sample/demo_pretrained.safetensors, what the default run
+pretrains) unless -backbone names another; -backbone skips pretraining.
 
 flags:`
 
@@ -53,6 +54,12 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	}
 	if fs.NArg() != 0 {
 		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
+	}
+	if *quick && *backbone == "" {
+		if _, err := os.Stat(ladderpose.DemoPretrained); err == nil {
+			*backbone = ladderpose.DemoPretrained
+			fmt.Fprintf(stderr, "quick run: starting from the shipped pretrained model %s\n", *backbone)
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

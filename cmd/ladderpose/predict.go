@@ -62,7 +62,7 @@ flags:`
 // runPredict implements "ladderpose predict".
 func runPredict(args []string, stdout, stderr io.Writer) (err error) {
 	fs := newFlags("predict", stderr)
-	weightsPath := fs.String("weights", "", "checkpoint `file` (safetensors) or folder (model.safetensors + config.json); default: the bundled sample "+ladderpose.SampleWeights)
+	weightsPath := fs.String("weights", "", "checkpoint `file` (safetensors) or folder (model.safetensors + config.json); default: the bundled "+ladderpose.DemoWeights+" (else "+ladderpose.SampleWeights+")")
 	side := fs.String("side", "", "side network safetensors `file` (from init-side or training)")
 	det := fs.String("det", "", "COCO detection results `file` with the person boxes")
 	detScore := fs.Float64("det-score", 0, "ignore detections scoring below this")
@@ -131,7 +131,10 @@ func runPredict(args []string, stdout, stderr io.Writer) (err error) {
 
 	wp := *weightsPath
 	if wp == "" {
-		wp = ladderpose.SampleWeights
+		wp = ladderpose.DemoWeights
+		if _, err := os.Stat(wp); err != nil {
+			wp = ladderpose.SampleWeights
+		}
 		if _, err := os.Stat(wp); err != nil {
 			return fmt.Errorf("no -weights given and the bundled sample %s is not here (run from the repository root or give -weights): %w", wp, err)
 		}
