@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"github.com/ladderpose/ladderpose/internal/bitmapfont"
 	"image"
 	"image/color"
 	"image/draw"
@@ -162,18 +163,18 @@ func label(tile *image.RGBA, ox, oy, tw int, name string, peak float64) {
 		value = fmt.Sprintf("%.3f", peak)
 	}
 	scale := 2
-	if w, _ := textSize(name, 2); w > tw-8 {
+	if w := bitmapfont.Width(name, 2); w > tw-8 {
 		scale = 1
 	}
-	nw, nh := textSize(name, scale)
-	vw, vh := textSize(value, scale)
+	nw, nh := bitmapfont.Width(name, scale), bitmapfont.H*scale
+	vw, vh := bitmapfont.Width(value, scale), bitmapfont.H*scale
 	bandH := 4 + nh
 	if value != "" {
 		bandH += 2 + vh
 	}
 	fillRect(tile, image.Rect(ox, oy, ox+max(nw, vw)+8, oy+bandH), color.RGBA{0, 0, 0, 255}, 0.6)
-	drawText(tile, ox+4, oy+3, name, scale, color.RGBA{255, 255, 255, 255})
+	bitmapfont.Draw(tile, ox+4, oy+3, name, scale, color.RGBA{255, 255, 255, 255}, false)
 	if value != "" {
-		drawText(tile, ox+4, oy+5+nh, value, scale, color.RGBA{220, 220, 220, 255})
+		bitmapfont.Draw(tile, ox+4, oy+5+nh, value, scale, color.RGBA{220, 220, 220, 255}, false)
 	}
 }

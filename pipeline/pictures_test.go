@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"github.com/ladderpose/ladderpose/internal/bitmapfont"
 	"image"
 	"image/color"
 	"math"
@@ -210,18 +211,11 @@ func mustCropImage(t *testing.T, chw []float32) *RGB {
 }
 
 func TestText(t *testing.T) {
-	for r, g := range glyphs {
-		for _, row := range g {
-			if len(row) != glyphW {
-				t.Errorf("glyph %q has a row of %d pixels", r, len(row))
-			}
-		}
-	}
-	if w, h := textSize("left_eye", 2); w != (8*6-1)*2 || h != 18 {
-		t.Errorf("textSize = %d, %d", w, h)
+	if w := bitmapfont.Width("left_eye", 2); w != (8*6-1)*2 {
+		t.Errorf("label width = %d", w)
 	}
 	img := image.NewRGBA(image.Rect(0, 0, 40, 12))
-	drawText(img, -3, 1, "Ab?é", 1, color.RGBA{255, 255, 255, 255})
+	bitmapfont.Draw(img, -3, 1, "Ab?é", 1, color.RGBA{255, 255, 255, 255}, false)
 	ink := 0
 	for i := 0; i < len(img.Pix); i += 4 {
 		if img.Pix[i] == 255 {

@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"github.com/ladderpose/ladderpose/internal/bitmapfont"
 	"image"
 	"image/color"
 	"math"
@@ -111,7 +112,7 @@ func (c Chart) Render() (*image.RGBA, error) {
 		hasRight = hasRight || s.Right
 	}
 
-	charH := fontH * textScale
+	charH := bitmapfont.H * textScale
 	top := 14
 	if c.Title != "" {
 		top += charH + 12
@@ -144,14 +145,14 @@ func (c Chart) Render() (*image.RGBA, error) {
 		fillRect(img, image.Rect(x, plot.Min.Y, x+1, plot.Max.Y), colGrid)
 		fillRect(img, image.Rect(x, plot.Max.Y, x+1, plot.Max.Y+6), colInk)
 		s := tickLabel(t, xa)
-		drawString(img, x-textWidth(s, textScale)/2, plot.Max.Y+10, s, textScale, colInk, false)
+		bitmapfont.Draw(img, x-bitmapfont.Width(s, textScale)/2, plot.Max.Y+10, s, textScale, colInk, false)
 	}
 	for _, t := range ticks(ly) {
 		y := int(math.Round(ly.pix(t)))
 		fillRect(img, image.Rect(plot.Min.X, y, plot.Max.X, y+1), colGrid)
 		fillRect(img, image.Rect(plot.Min.X-6, y, plot.Min.X, y+1), colInk)
 		s := tickLabel(t, ly)
-		drawString(img, plot.Min.X-10-textWidth(s, textScale), y-7*textScale/2, s, textScale, colInk, false)
+		bitmapfont.Draw(img, plot.Min.X-10-bitmapfont.Width(s, textScale), y-7*textScale/2, s, textScale, colInk, false)
 	}
 	if hasRight {
 		rc := colInk
@@ -165,7 +166,7 @@ func (c Chart) Render() (*image.RGBA, error) {
 			y := int(math.Round(ry.pix(t)))
 			fillRect(img, image.Rect(plot.Max.X, y, plot.Max.X+6, y+1), rc)
 			s := tickLabel(t, ry)
-			drawString(img, plot.Max.X+10, y-7*textScale/2, s, textScale, rc, false)
+			bitmapfont.Draw(img, plot.Max.X+10, y-7*textScale/2, s, textScale, rc, false)
 		}
 	}
 	// Frame.
@@ -176,17 +177,17 @@ func (c Chart) Render() (*image.RGBA, error) {
 
 	// Labels.
 	if c.Title != "" {
-		drawString(img, (w-textWidth(c.Title, textScale))/2, 14, c.Title, textScale, colInk, false)
+		bitmapfont.Draw(img, (w-bitmapfont.Width(c.Title, textScale))/2, 14, c.Title, textScale, colInk, false)
 	}
 	if c.XLabel != "" {
-		drawString(img, (plot.Min.X+plot.Max.X-textWidth(c.XLabel, textScale))/2, h-charH-8, c.XLabel, textScale, colInk, false)
+		bitmapfont.Draw(img, (plot.Min.X+plot.Max.X-bitmapfont.Width(c.XLabel, textScale))/2, h-charH-8, c.XLabel, textScale, colInk, false)
 	}
 	midY := (plot.Min.Y + plot.Max.Y) / 2
 	if c.LeftLabel != "" {
-		drawString(img, 8, midY+textWidth(c.LeftLabel, textScale)/2, c.LeftLabel, textScale, colInk, true)
+		bitmapfont.Draw(img, 8, midY+bitmapfont.Width(c.LeftLabel, textScale)/2, c.LeftLabel, textScale, colInk, true)
 	}
 	if hasRight && c.RightLabel != "" {
-		drawString(img, w-8-charH, midY+textWidth(c.RightLabel, textScale)/2, c.RightLabel, textScale, colInk, true)
+		bitmapfont.Draw(img, w-8-charH, midY+bitmapfont.Width(c.RightLabel, textScale)/2, c.RightLabel, textScale, colInk, true)
 	}
 
 	// Curves, each through a coverage mask so that joints are not drawn
@@ -379,7 +380,7 @@ func (c Chart) legendRows(x0, x1 int) [][]int {
 	return rows
 }
 
-func legendEntryWidth(name string) int { return 40 + textWidth(name, textScale) + 30 }
+func legendEntryWidth(name string) int { return 40 + bitmapfont.Width(name, textScale) + 30 }
 
 func (c Chart) legendName(i int) string {
 	if c.Series[i].Right && c.hasBothSides() {
@@ -388,7 +389,7 @@ func (c Chart) legendName(i int) string {
 	return c.Series[i].Name
 }
 
-const legendRowH = fontH*textScale + 8
+const legendRowH = bitmapfont.H*textScale + 8
 
 // legend draws the series names in rows above the plot, from y = top.
 func (c Chart) legend(img *image.RGBA, x0, top, x1 int) {
@@ -398,7 +399,7 @@ func (c Chart) legend(img *image.RGBA, x0, top, x1 int) {
 		for _, i := range row {
 			col := palette[i%len(palette)]
 			fillRect(img, image.Rect(x, y+7, x+30, y+10), col)
-			drawString(img, x+40, y, c.legendName(i), textScale, colInk, false)
+			bitmapfont.Draw(img, x+40, y, c.legendName(i), textScale, colInk, false)
 			x += legendEntryWidth(c.legendName(i))
 		}
 	}

@@ -190,25 +190,6 @@ func TestWriteCurves(t *testing.T) {
 	}
 }
 
-// TestFontCoversLabels checks that the characters of the labels a
-// training run draws all have glyphs, of the right size.
-func TestFontCoversLabels(t *testing.T) {
-	for r, g := range fontGlyphs {
-		for _, row := range g {
-			if len(row) != fontW {
-				t.Errorf("glyph %q has a row of %d pixels", r, len(row))
-			}
-		}
-	}
-	for _, s := range []string{"0123456789.-+e", "abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "L_K L_S val AP (right): 50% [x] a/b = c"} {
-		for _, r := range s {
-			if _, ok := fontGlyphs[r]; !ok {
-				t.Errorf("no glyph for %q", r)
-			}
-		}
-	}
-}
-
 func ExampleWriteCurves() {
 	dir, _ := os.MkdirTemp("", "curves")
 	defer os.RemoveAll(dir)

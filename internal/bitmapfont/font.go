@@ -1,4 +1,6 @@
-package train
+// Package bitmapfont draws text with a small built-in bitmap font, for the
+// labels of the pictures ladderpose writes (heatmap grids, training curves).
+package bitmapfont
 
 import (
 	"image"
@@ -10,13 +12,13 @@ import (
 // advances 6 pixels (times the scale). Characters without a glyph are drawn
 // as a hollow box.
 const (
-	fontW       = 5
-	fontH       = 9
-	fontAdvance = 6
+	W       = 5 // glyph width in pixels
+	H       = 9 // glyph height in pixels
+	Advance = 6 // horizontal advance per character
 )
 
-// fontGlyphs maps a character to its rows, '#' for ink (a constant table).
-var fontGlyphs = map[rune][fontH]string{
+// glyphs maps a character to its rows, '#' for ink (a constant table).
+var glyphs = map[rune][H]string{
 	' ':  {".....", ".....", ".....", ".....", ".....", ".....", ".....", ".....", "....."},
 	'0':  {".###.", "#...#", "#..##", "#.#.#", "##..#", "#...#", ".###.", ".....", "....."},
 	'1':  {"..#..", ".##..", "..#..", "..#..", "..#..", "..#..", ".###.", ".....", "....."},
@@ -104,32 +106,32 @@ var fontGlyphs = map[rune][fontH]string{
 	'#':  {".#.#.", ".#.#.", "#####", ".#.#.", "#####", ".#.#.", ".#.#.", ".....", "....."},
 }
 
-// fontMissing is drawn for characters without a glyph.
-var fontMissing = [fontH]string{"#####", "#...#", "#...#", "#...#", "#...#", "#...#", "#####", ".....", "....."}
+// missing is drawn for characters without a glyph.
+var missing = [H]string{"#####", "#...#", "#...#", "#...#", "#...#", "#...#", "#####", ".....", "....."}
 
-// textWidth is the width in pixels of s drawn at the given scale.
-func textWidth(s string, scale int) int {
+// Width is the width in pixels of s drawn at the given scale.
+func Width(s string, scale int) int {
 	n := len([]rune(s))
 	if n == 0 {
 		return 0
 	}
-	return (n*fontAdvance - 1) * scale
+	return (n*Advance - 1) * scale
 }
 
-// drawString draws s with its top-left corner at (x, y), each glyph pixel
-// a scale x scale square of colour c, clipped to dst. With vertical set the
+// Draw draws s with its top-left corner at (x, y), each glyph pixel a
+// scale x scale square of colour c, clipped to dst. With vertical set the
 // text runs upwards from (x, y) (rotated a quarter turn anticlockwise;
 // (x, y) is then its bottom-left corner).
-func drawString(dst *image.RGBA, x, y int, s string, scale int, c color.RGBA, vertical bool) {
+func Draw(dst *image.RGBA, x, y int, s string, scale int, c color.RGBA, vertical bool) {
 	b := dst.Bounds()
 	for i, r := range []rune(s) {
-		g, ok := fontGlyphs[r]
+		g, ok := glyphs[r]
 		if !ok {
-			g = fontMissing
+			g = missing
 		}
-		off := i * fontAdvance * scale
-		for row := 0; row < fontH; row++ {
-			for col := 0; col < fontW; col++ {
+		off := i * Advance * scale
+		for row := 0; row < H; row++ {
+			for col := 0; col < W; col++ {
 				if g[row][col] != '#' {
 					continue
 				}
