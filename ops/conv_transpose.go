@@ -133,56 +133,14 @@ func (c *ConvTranspose2D) Forward(dst, src []float32, n, h, w int, scratch []flo
 					for i := range y {
 						y[i] = b
 					}
-					c.col2im(y, cols[j*kk*hw:(j+1)*kk*hw], h, w, oh, ow)
+					// One output plane seen as the input of the adjoint
+					// convolution: its kk taps are scattered into it.
+					col2imChannel(y, cols[j*kk*hw:(j+1)*kk*hw], ConvGeom{C: 1, H: oh, W: ow, KH: p.KH, KW: p.KW,
+						StrideH: p.StrideH, StrideW: p.StrideW, PadH: p.PadH, PadW: p.PadW, DilH: p.DilH, DilW: p.DilW}, h, w)
 					applyAct(y, p.Act)
 				}
 			})
 		}
 	}
 	return nil
-}
-
-// col2im adds the kk taps of one output channel's columns ([KH*KW, h*w]) into
-// its output plane: input pixel (iy, ix) with tap (ky, kx) lands on
-// (iy*StrideH - PadH + ky*DilH, ix*StrideW - PadW + kx*DilW).
-func (c *ConvTranspose2D) col2im(y, col []float32, h, w, oh, ow int) {
-	p := &c.p
-	sw := p.StrideW
-	for ky := 0; ky < p.KH; ky++ {
-		for kx := 0; kx < p.KW; kx++ {
-			tap := col[(ky*p.KW+kx)*h*w : (ky*p.KW+kx+1)*h*w]
-			offX := kx*p.DilW - p.PadW // ox = ix*sw + offX
-			// Input columns that land inside the output: ix in [lo, hi).
-			lo := 0
-			if offX < 0 {
-				lo = (-offX + sw - 1) / sw
-			}
-			hi := 0
-			if ow-offX > 0 {
-				hi = min(w, (ow-offX+sw-1)/sw)
-			}
-			if lo >= hi {
-				continue
-			}
-			for iy := 0; iy < h; iy++ {
-				oy := iy*p.StrideH - p.PadH + ky*p.DilH
-				if oy < 0 || oy >= oh {
-					continue
-				}
-				in := tap[iy*w+lo : iy*w+hi]
-				out := y[oy*ow:]
-				ox := lo*sw + offX
-				if sw == 1 {
-					out = out[ox : ox+len(in)]
-					for i, v := range in {
-						out[i] += v
-					}
-					continue
-				}
-				for i, v := range in {
-					out[ox+i*sw] += v
-				}
-			}
-		}
-	}
 }

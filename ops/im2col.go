@@ -87,33 +87,39 @@ func Col2Im(dx, col []float32, g ConvGeom) {
 	_ = dx[g.C*g.H*g.W-1]
 	ParallelFor(g.C, 1, func(lo, hi int) {
 		for ci := lo; ci < hi; ci++ {
-			plane := dx[ci*g.H*g.W : (ci+1)*g.H*g.W]
-			for k := 0; k < g.KH*g.KW; k++ {
-				ky, kx := k/g.KW, k%g.KW
-				in := col[(ci*g.KH*g.KW+k)*oh*ow:]
-				x0 := -g.PadW + kx*g.DilW
-				ox0, ox1 := validSpan(x0, g.StrideW, g.W, ow)
-				for oy := 0; oy < oh; oy++ {
-					iy := oy*g.StrideH - g.PadH + ky*g.DilH
-					if iy < 0 || iy >= g.H || ox0 >= ox1 {
-						continue
-					}
-					dst := plane[iy*g.W : (iy+1)*g.W]
-					irow := in[oy*ow : (oy+1)*ow]
-					if g.StrideW == 1 {
-						d := dst[x0+ox0 : x0+ox1]
-						for i, v := range irow[ox0:ox1] {
-							d[i] += v
-						}
-						continue
-					}
-					ix := x0 + ox0*g.StrideW
-					for ox := ox0; ox < ox1; ox++ {
-						dst[ix] += irow[ox]
-						ix += g.StrideW
-					}
-				}
-			}
+			col2imChannel(dx[ci*g.H*g.W:(ci+1)*g.H*g.W], col[ci*g.KH*g.KW*oh*ow:(ci+1)*g.KH*g.KW*oh*ow], g, oh, ow)
 		}
 	})
+}
+
+// col2imChannel is Col2Im for one channel on the calling goroutine: it adds
+// the channel's kh*kw rows of col ([kh*kw, oh*ow]) into its plane (h x w).
+// Taps are added in a fixed order.
+func col2imChannel(plane, col []float32, g ConvGeom, oh, ow int) {
+	for k := 0; k < g.KH*g.KW; k++ {
+		ky, kx := k/g.KW, k%g.KW
+		in := col[k*oh*ow:]
+		x0 := -g.PadW + kx*g.DilW
+		ox0, ox1 := validSpan(x0, g.StrideW, g.W, ow)
+		for oy := 0; oy < oh; oy++ {
+			iy := oy*g.StrideH - g.PadH + ky*g.DilH
+			if iy < 0 || iy >= g.H || ox0 >= ox1 {
+				continue
+			}
+			dst := plane[iy*g.W : (iy+1)*g.W]
+			irow := in[oy*ow : (oy+1)*ow]
+			if g.StrideW == 1 {
+				d := dst[x0+ox0 : x0+ox1]
+				for i, v := range irow[ox0:ox1] {
+					d[i] += v
+				}
+				continue
+			}
+			ix := x0 + ox0*g.StrideW
+			for ox := ox0; ox < ox1; ox++ {
+				dst[ix] += irow[ox]
+				ix += g.StrideW
+			}
+		}
+	}
 }
