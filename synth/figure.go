@@ -124,11 +124,15 @@ func sign(rng *rand.Rand) float64 {
 	return 1
 }
 
-// randomPose draws a pose of a random kind.
-func randomPose(rng *rand.Rand) pose {
+// randomPose draws a pose of a random kind, turned at most maxYaw degrees
+// away from the camera.
+func randomPose(rng *rand.Rand, maxYaw float64) pose {
 	var p pose
 	p.kind = poseKind(pick(rng, poseWeights[:]))
 	p.yaw = uni(rng, -math.Pi, math.Pi)
+	if maxYaw < 180 {
+		p.yaw *= maxYaw / 180
+	}
 	p.tilt = deg(uni(rng, 0, 25))
 	p.roll = deg(uni(rng, -4, 4))
 	p.twist = deg(uni(rng, -15, 15))

@@ -3,6 +3,8 @@ package synth
 import (
 	"bytes"
 	"image/jpeg"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -181,6 +183,9 @@ func TestOptionsErrors(t *testing.T) {
 		{Options{N: -1}, "image count -1"},
 		{Options{Workers: -2}, "workers -2"},
 		{Options{Interference: Level(5)}, "unknown interference level 5"},
+		{Options{MaxYaw: -10}, "maximum yaw -10"},
+		{Options{MaxYaw: 181}, "maximum yaw 181"},
+		{Options{MaxYaw: math.NaN()}, "maximum yaw NaN"},
 	} {
 		if err := tc.o.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: error %v, want one containing %q", tc.o, err, tc.want)
@@ -215,5 +220,34 @@ func TestGenerateProgress(t *testing.T) {
 	}
 	if len(got) != 5 || got[0] != 1 || got[4] != 5 {
 		t.Errorf("progress calls %v", got)
+	}
+}
+
+// TestMaxYaw checks that MaxYaw bounds the people's yaw, and that the
+// default (any direction) draws the same poses, and so the same pictures,
+// as 180 and as before the option existed (scenes keep their random draws).
+func TestMaxYaw(t *testing.T) {
+	for _, maxYaw := range []float64{0, 180, 60, 1} {
+		o, err := Options{MaxYaw: maxYaw}.withDefaults()
+		if err != nil {
+			t.Fatal(err)
+		}
+		bound := o.MaxYaw * math.Pi / 180
+		r0 := rand.New(rand.NewPCG(7, 9))
+		rb := rand.New(rand.NewPCG(7, 9))
+		for i := 0; i < 2000; i++ {
+			p := randomPose(rb, o.MaxYaw)
+			ref := randomPose(r0, 180)
+			if math.Abs(p.yaw) > bound+1e-12 {
+				t.Fatalf("MaxYaw %v: yaw %v degrees", maxYaw, p.yaw*180/math.Pi)
+			}
+			if want := ref.yaw * o.MaxYaw / 180; o.MaxYaw < 180 && math.Abs(p.yaw-want) > 1e-12 || o.MaxYaw == 180 && p.yaw != ref.yaw {
+				t.Fatalf("MaxYaw %v: pose %d yaw %v, want %v", maxYaw, i, p.yaw, want)
+			}
+			p.yaw = ref.yaw
+			if p != ref {
+				t.Fatalf("MaxYaw %v: pose %d differs beyond its yaw", maxYaw, i)
+			}
+		}
 	}
 }

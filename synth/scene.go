@@ -51,6 +51,15 @@ type Options struct {
 	Quality int
 	// Workers is the number of images rendered at once (default GOMAXPROCS).
 	Workers int
+	// MaxYaw bounds, in degrees, how far people turn away from the camera
+	// (yaw 0 faces it): yaw is drawn uniformly in [-MaxYaw, MaxYaw]. Zero
+	// means any direction (180). With a bound below 90 the people mostly
+	// face the camera, so their left side is on the picture's right, as in
+	// most footage of people at work; with any direction, left and right can
+	// only be told apart by the clothing's one-sided marks (bands, pocket)
+	// and the face. The number of random draws does not depend on MaxYaw,
+	// so the rest of a scene stays the same.
+	MaxYaw float64
 }
 
 // Validate reports the first invalid field of o (after defaults), if any.
@@ -89,6 +98,12 @@ func (o Options) withDefaults() (Options, error) {
 	if !(o.Val >= 0 && o.Val <= 1) {
 		return o, fmt.Errorf("synth: validation fraction %v: must be in [0, 1]", o.Val)
 	}
+	if o.MaxYaw == 0 {
+		o.MaxYaw = 180
+	}
+	if !(o.MaxYaw > 0 && o.MaxYaw <= 180) {
+		return o, fmt.Errorf("synth: maximum yaw %v degrees: must be in (0, 180]", o.MaxYaw)
+	}
 	if o.N < 0 {
 		return o, fmt.Errorf("synth: image count %d: must not be negative", o.N)
 	}
@@ -119,7 +134,7 @@ func newScene(rng *rand.Rand, o Options) *scene {
 	sc.illumAmp = uni(rng, 0.05, 0.2)
 	n := o.MinPeople + rng.IntN(o.MaxPeople-o.MinPeople+1)
 	for i := 0; i < n; i++ {
-		p := &person{look: randomLook(rng), pose: randomPose(rng)}
+		p := &person{look: randomLook(rng), pose: randomPose(rng, o.MaxYaw)}
 		p.solve()
 		rel := uni(rng, 0.38, 0.92) // standing height / picture height
 		p.scale = rel * fh

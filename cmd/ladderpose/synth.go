@@ -78,6 +78,7 @@ func runSynth(args []string, stdout, stderr io.Writer) error {
 	size := fs.String("size", fmt.Sprintf("%dx%d", synth.DefaultWidth, synth.DefaultHeight), "image size WIDTHxHEIGHT")
 	people := fs.String("people", "1-4", "people per image, MIN-MAX")
 	quality := fs.Int("quality", synth.DefaultQuality, "JPEG quality, 1 to 100")
+	maxYaw := fs.Float64("max-yaw", 180, "people turn at most this many `degrees` away from the camera (180: any direction)")
 	workers := fs.Int("workers", 0, "images rendered at once (0: GOMAXPROCS)")
 	sheet := fs.String("sheet", "", "also write a contact sheet PNG of the first images (clean, mixed, heavy) to this `file`")
 	sheetRows := fs.Int("sheet-rows", 4, "rows of the contact sheet")
@@ -123,9 +124,12 @@ flags:`)
 	if *n < 0 {
 		return fmt.Errorf("%w: -n %d: must not be negative", errUsage, *n)
 	}
+	if !(*maxYaw > 0 && *maxYaw <= 180) { // Options would read 0 as any direction
+		return fmt.Errorf("%w: -max-yaw %v: must be in (0, 180]", errUsage, *maxYaw)
+	}
 	opts := synth.Options{
 		Dir: *out, N: *n, Seed: *seed, Width: w, Height: h, Interference: level, Val: *val,
-		MinPeople: lo, MaxPeople: hi, Quality: *quality, Workers: *workers,
+		MinPeople: lo, MaxPeople: hi, Quality: *quality, Workers: *workers, MaxYaw: *maxYaw,
 	}
 	if hi == 0 { // Options reads 0-0 as the default
 		return fmt.Errorf("%w: -people %q: the maximum must be at least 1", errUsage, *people)
