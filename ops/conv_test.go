@@ -159,6 +159,19 @@ var convCases = []convCase{
 	{p: Conv2DParams{InC: 9, OutC: 7, KH: 3, KW: 3, PadH: 6, PadW: 6, DilH: 6, DilW: 6}, n: 2, h: 15, w: 7},
 	{p: Conv2DParams{InC: 5, OutC: 5, KH: 3, KW: 3, PadH: 9, PadW: 9, DilH: 9, DilW: 9, Act: ActGELU}, n: 1, h: 7, w: 17},
 	{p: Conv2DParams{InC: 8, OutC: 12, KH: 3, KW: 3, PadH: 1, PadW: 1, Groups: 4}, n: 1, h: 9, w: 11},
+	// 3x3 "same" convolutions with 16 to 33 channels: odd and even map
+	// sizes, a map thinner than the dilation, every activation.
+	{p: Conv2DParams{InC: 16, OutC: 17, KH: 3, KW: 3, PadH: 1, PadW: 1}, n: 2, h: 7, w: 8},
+	{p: Conv2DParams{InC: 33, OutC: 16, KH: 3, KW: 3, PadH: 1, PadW: 1, Act: ActReLU}, n: 1, h: 16, w: 1},
+	{p: Conv2DParams{InC: 20, OutC: 24, KH: 3, KW: 3, PadH: 6, PadW: 6, DilH: 6, DilW: 6, Act: ActGELU}, n: 1, h: 23, w: 13},
+	{p: Conv2DParams{InC: 16, OutC: 16, KH: 3, KW: 3, PadH: 9, PadW: 9, DilH: 9, DilW: 9}, n: 2, h: 19, w: 5, noBias: true},
+	{p: Conv2DParams{InC: 17, OutC: 18, KH: 3, KW: 3, PadH: 2, PadW: 3, DilH: 2, DilW: 3, Act: ActReLU}, n: 1, h: 11, w: 14},
+	// Dilated and wide: rows of whole micro-panels (a width that is a
+	// multiple of every NR, 48 as the ASPP's 64x48 maps) and ragged ones,
+	// next to panels that cross an output row or the padding.
+	{p: Conv2DParams{InC: 3, OutC: 5, KH: 3, KW: 3, PadH: 6, PadW: 6, DilH: 6, DilW: 6, Act: ActReLU}, n: 2, h: 10, w: 48},
+	{p: Conv2DParams{InC: 4, OutC: 7, KH: 3, KW: 3, PadH: 3, PadW: 3, DilH: 3, DilW: 3}, n: 1, h: 9, w: 53},
+	{p: Conv2DParams{InC: 2, OutC: 3, KH: 3, KW: 5, PadH: 1, PadW: 0}, n: 1, h: 6, w: 70},
 	// Asymmetric kernels, strides, padding and dilation; kernel larger than
 	// the input; padding larger than the kernel.
 	{p: Conv2DParams{InC: 4, OutC: 5, KH: 2, KW: 5, StrideH: 3, StrideW: 1, PadH: 1, PadW: 2, DilH: 2, DilW: 1}, n: 1, h: 17, w: 15},

@@ -108,40 +108,66 @@ func TestViTPoseGoldens(t *testing.T) {
 	}
 }
 
-// TestForwardDeterministic checks bit-identical heatmaps across runs and for
-// GOMAXPROCS 1 and 2.
+// TestForwardDeterministic checks bit-identical heatmaps (and, with the
+// side network, every dumped intermediate) across runs and for GOMAXPROCS 1
+// and 2, for plain ViTPose and with the side network.
 func TestForwardDeterministic(t *testing.T) {
-	man, err := testmodel.Read(filepath.Join(modelsDir(), "vitpose_tiny.manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ckpt := filepath.Join(t.TempDir(), "m.safetensors")
-	if err := man.WriteCheckpoint(ckpt, false, true); err != nil {
-		t.Fatal(err)
-	}
-	m, err := Load(ckpt, LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, shape := man.InputData()
-	var first []float32
-	for run, procs := range []int{2, 1, 2, 1} {
-		old := runtime.GOMAXPROCS(procs)
-		hm, err := m.Forward(NewWorkspace(), tensor.FromSlice(in, shape...))
-		runtime.GOMAXPROCS(old)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d := append([]float32(nil), hm.Data()...)
-		if first == nil {
-			first = d
-			continue
-		}
-		for i := range d {
-			if math.Float32bits(d[i]) != math.Float32bits(first[i]) {
-				t.Fatalf("run %d (GOMAXPROCS %d): heatmap value %d is %v, first run %v", run, procs, i, d[i], first[i])
+	for _, name := range []string{"vitpose_tiny", "side_tiny", "side_small"} {
+		t.Run(name, func(t *testing.T) {
+			if testing.Short() && name == "side_small" {
+				t.Skip("-short")
 			}
-		}
+			man, err := testmodel.Read(filepath.Join(modelsDir(), name+".manifest.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ckpt := filepath.Join(t.TempDir(), "m.safetensors")
+			if err := man.WriteCheckpoint(ckpt, false, true); err != nil {
+				t.Fatal(err)
+			}
+			m, err := Load(ckpt, LoadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			in, shape := man.InputData()
+			outputs := []string{"heatmaps"}
+			if m.Cfg.Side != nil {
+				outputs = append(outputs, "f_fre", "f_spa", "f_fv", "f_sv", "f_fus")
+			}
+			first := map[string][]float32{}
+			for run, procs := range []int{2, 1, 2, 1} {
+				old := runtime.GOMAXPROCS(procs)
+				ws := NewWorkspace()
+				ws.Keep(outputs[1:]...)
+				hm, err := m.Forward(ws, tensor.FromSlice(in, shape...))
+				runtime.GOMAXPROCS(old)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, o := range outputs {
+					var d []float32
+					if o == "heatmaps" {
+						d = hm.Data()
+					} else {
+						v, ok := ws.Intermediate(o)
+						if !ok {
+							t.Fatalf("no intermediate %q", o)
+						}
+						d = v.Data()
+					}
+					d = append([]float32(nil), d...)
+					if first[o] == nil {
+						first[o] = d
+						continue
+					}
+					for i := range d {
+						if math.Float32bits(d[i]) != math.Float32bits(first[o][i]) {
+							t.Fatalf("run %d (GOMAXPROCS %d): %s value %d is %v, first run %v", run, procs, o, i, d[i], first[o][i])
+						}
+					}
+				}
+			}
+		})
 	}
 }
 

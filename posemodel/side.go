@@ -59,7 +59,14 @@ type asppNet struct {
 	b3BN, b4BN, projBN        *nn.BatchNorm
 	downW, downB              *nn.Param // [C, C, 4, 4], [C]
 
-	pool, b1, b2, b3, b4, proj, down *ops.Conv2D
+	pool, b1, b2, b3, b4, down *ops.Conv2D
+	// The projection with its BatchNorm folded, split by input branch: the
+	// pooling branch is constant over the map, so its share W0 * pooled is a
+	// per-sample bias, and only the four spatial branches go through the
+	// GEMM (projRest, [C, 4C]).
+	projRest *ops.PackedA
+	projW0   []float32 // [C, C]
+	projBias []float32 // [C]
 }
 
 // crossAttn is CA(Q, KV) = Q + o(softmax(q(Q) k(KV)^T * scale) v(KV)).
@@ -266,8 +273,24 @@ func (s *sideNet) prepare() error {
 	if a.b4, err = pw(a.b4W, a.b4BN, 3, 9, c); err != nil {
 		return err
 	}
-	if a.proj, err = pw(a.projW, a.projBN, 1, 1, 5*c); err != nil {
-		return err
+	{
+		fw := append([]float32(nil), a.projW.Data...) // [C, 5C]
+		fb := make([]float32, c)
+		scale, shift, err := a.projBN.ScaleShift()
+		if err != nil {
+			return fmt.Errorf("%s: %w", a.projW.Name, err)
+		}
+		if err := ops.FoldBatchNorm(fw, fb, scale, shift); err != nil {
+			return fmt.Errorf("%s: %w", a.projW.Name, err)
+		}
+		a.projW0 = make([]float32, c*c)
+		rest := make([]float32, c*4*c)
+		for o := 0; o < c; o++ {
+			copy(a.projW0[o*c:(o+1)*c], fw[o*5*c:o*5*c+c])
+			copy(rest[o*4*c:(o+1)*4*c], fw[o*5*c+c:(o+1)*5*c])
+		}
+		a.projRest = ops.PackA(c, 4*c, ops.RowMajor(rest, 4*c))
+		a.projBias = fb
 	}
 	if a.down, err = ops.NewConv2D(a.downW.Data, a.downB.Data, ops.Conv2DParams{InC: c, OutC: c, KH: 4, KW: 4, StrideH: 4, StrideW: 4}); err != nil {
 		return fmt.Errorf("%s: %w", a.downW.Name, err)
@@ -428,43 +451,46 @@ func (f *freqLevel) forward(ws *Workspace, x []float32, b, c, h, w int) ([]float
 
 // channelSoftmaxMul sets s = softmax over channels (per sample and pixel) of
 // s + t, times u, for NCHW maps [b, ch, hw]. work holds 2*hw values per
-// sample.
+// sample. Every pixel is computed on its own, so the work is split into
+// ranges of pixels (of one sample each): at batch 1 both cores work, and
+// the result does not depend on the split.
 func channelSoftmaxMul(s, t, u []float32, b, ch, hw int, work []float32) {
-	ops.ParallelFor(b, 1, func(lo, hi int) {
-		for bi := lo; bi < hi; bi++ {
-			base := bi * ch * hw
-			mx := work[bi*2*hw : bi*2*hw+hw]
-			sum := work[bi*2*hw+hw : (bi+1)*2*hw]
+	const chunk = 64 // pixels per unit of work
+	per := (hw + chunk - 1) / chunk
+	ops.ParallelFor(b*per, 1, func(lo, hi int) {
+		for q := lo; q < hi; q++ {
+			bi := q / per
+			p0 := q % per * chunk
+			p1 := min(p0+chunk, hw)
+			base := bi*ch*hw + p0
+			mx := work[bi*2*hw+p0 : bi*2*hw+p1]
+			sum := work[bi*2*hw+hw+p0 : bi*2*hw+hw+p1]
 			for i := range mx {
 				mx[i] = float32(math.Inf(-1))
 			}
 			for k := 0; k < ch; k++ {
-				sk := s[base+k*hw : base+(k+1)*hw]
-				tk := t[base+k*hw : base+(k+1)*hw]
+				sk := s[base+k*hw : base+k*hw+len(mx)]
+				tk := t[base+k*hw : base+k*hw+len(mx)]
 				for i := range sk {
 					v := sk[i] + tk[i]
 					sk[i] = v
 					mx[i] = max(mx[i], v)
 				}
 			}
+			clear(sum)
 			for k := 0; k < ch; k++ {
-				sk := s[base+k*hw : base+(k+1)*hw]
+				sk := s[base+k*hw : base+k*hw+len(mx)]
 				for i := range sk {
 					sk[i] -= mx[i]
 				}
-			}
-			plane := s[base : base+ch*hw]
-			ops.Exp(plane, plane)
-			clear(sum)
-			for k := 0; k < ch; k++ {
-				sk := s[base+k*hw : base+(k+1)*hw]
+				ops.Exp(sk, sk)
 				for i := range sk {
 					sum[i] += sk[i]
 				}
 			}
 			for k := 0; k < ch; k++ {
-				sk := s[base+k*hw : base+(k+1)*hw]
-				uk := u[base+k*hw : base+(k+1)*hw]
+				sk := s[base+k*hw : base+k*hw+len(mx)]
+				uk := u[base+k*hw : base+k*hw+len(mx)]
 				for i := range sk {
 					sk[i] = sk[i] / sum[i] * uk[i]
 				}
@@ -478,32 +504,37 @@ func channelSoftmaxMul(s, t, u []float32, b, ch, hw int, work []float32) {
 func (p *asppNet) forward(ws *Workspace, g []float32, b, c, h, w int) []float32 {
 	a := ws.arena
 	hw := h * w
-	cat := a.Floats(b * 5 * c * hw) // [B, 5C, h, w]: b0, b1, b2, b3, b4
-	// b0: GAP -> 1x1 conv + BN + ReLU -> broadcast.
+	// b0: GAP -> 1x1 conv + BN + ReLU, constant over the map: it enters the
+	// projection as a per-sample bias (projBias + W0 * pooled) instead of
+	// being broadcast and multiplied at every position.
 	gap := a.Floats(b * c)
 	ops.GlobalAvgPool(gap, g, b*c, hw)
 	pooled := a.Floats(b * c)
 	must(p.pool.Forward(pooled, gap, b, 1, 1, a.Floats(p.pool.ScratchSize(b, 1, 1))))
-	ops.ParallelFor(b*c, 16, func(lo, hi int) {
-		for q := lo; q < hi; q++ {
-			bi, ch := q/c, q%c
-			dst := cat[(bi*5*c+ch)*hw : (bi*5*c+ch+1)*hw]
-			v := pooled[q]
-			for i := range dst {
-				dst[i] = v
+	bias := a.Floats(b * c)
+	for bi := 0; bi < b; bi++ {
+		pv := pooled[bi*c : (bi+1)*c]
+		for o := 0; o < c; o++ {
+			acc := p.projBias[o]
+			for i, v := range p.projW0[o*c : (o+1)*c] {
+				acc += v * pv[i]
 			}
+			bias[bi*c+o] = acc
 		}
-	})
+	}
+	// b1..b4 into one [4C, h, w] map, then the projection (+ BN + ReLU)
+	// per sample.
+	cat := a.Floats(4 * c * hw)
 	scratch := a.Floats(max(p.b1.ScratchSize(1, h, w), p.b2.ScratchSize(1, h, w), p.b3.ScratchSize(1, h, w), p.b4.ScratchSize(1, h, w)))
+	proj := a.Floats(b * c * hw)
 	for bi := 0; bi < b; bi++ {
 		src := g[bi*c*hw : (bi+1)*c*hw]
 		for k, conv := range []*ops.Conv2D{p.b1, p.b2, p.b3, p.b4} {
-			dst := cat[(bi*5*c+(k+1)*c)*hw : (bi*5*c+(k+2)*c)*hw]
-			must(conv.Forward(dst, src, 1, h, w, scratch))
+			must(conv.Forward(cat[k*c*hw:(k+1)*c*hw], src, 1, h, w, scratch))
 		}
+		ops.GemmPackedA(hw, 1, p.projRest, ops.RowMajor(cat, hw), 0, ops.RowMajor(proj[bi*c*hw:(bi+1)*c*hw], hw),
+			ops.Epilogue{Bias: bias[bi*c : (bi+1)*c], BiasPerRow: true, Act: ops.ActReLU})
 	}
-	proj := a.Floats(b * c * hw)
-	must(p.proj.Forward(proj, cat, b, h, w, a.Floats(p.proj.ScratchSize(b, h, w))))
 	oh, ow := h/4, w/4
 	out := a.Floats(b * c * oh * ow)
 	must(p.down.Forward(out, proj, b, h, w, a.Floats(p.down.ScratchSize(b, h, w))))
