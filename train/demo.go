@@ -69,6 +69,17 @@ func DemoConfig() posemodel.Config {
 		Input: [2]int{128, 96}}
 }
 
+// DemoMaxYaw bounds how far the demo's people turn away from the camera,
+// in degrees. Seen from any direction, left and right differ only by the
+// clothing's one-sided marks and the face, and a small model pretrained
+// for minutes does not learn to tell them apart: its keypoints of both
+// sides collapse onto the body's midline (clean validation AP 0.045 after
+// the default 20 epochs of pretraining, against 0.208 with the bound, which
+// it passes after 2 epochs). People facing the camera within
+// +-60 degrees, as in most footage of people at work, keep the experiment
+// about the interference.
+const DemoMaxYaw = 60
+
 // DemoSide is the demo's side network size.
 var DemoSide = posemodel.SideConfig{Channels: 32, FusionWidth: 16, FusionHeads: 4, Nodes: 8}
 
@@ -84,7 +95,7 @@ func Demo(ctx context.Context, o DemoOptions) (*DemoReport, error) {
 	// 8, so that the few hundred training people give enough updates.
 	sz := demoSizes{cleanImages: 1500, interfImages: 600, pretrainEpochs: 20, tuneEpochs: 6, batch: 32, tuneBatch: 8, lr: 1e-3, tuneLR: 5e-4}
 	if o.Quick {
-		sz = demoSizes{cleanImages: 300, interfImages: 240, pretrainEpochs: 6, tuneEpochs: 4, batch: 32, tuneBatch: 8, lr: 1e-3, tuneLR: 5e-4}
+		sz = demoSizes{cleanImages: 300, interfImages: 180, pretrainEpochs: 6, tuneEpochs: 3, batch: 32, tuneBatch: 8, lr: 1e-3, tuneLR: 5e-4}
 	}
 	say := func(format string, a ...any) {
 		if o.Progress != nil {
@@ -113,7 +124,7 @@ func Demo(ctx context.Context, o DemoOptions) (*DemoReport, error) {
 			continue
 		}
 		say("data: %d %s images in %s", d.n, d.level, d.dir)
-		if _, err := synth.Generate(synth.Options{Dir: d.dir, N: d.n, Seed: d.seed, Interference: d.level, Val: 0.25}, nil); err != nil {
+		if _, err := synth.Generate(synth.Options{Dir: d.dir, N: d.n, Seed: d.seed, Interference: d.level, Val: 0.25, MaxYaw: DemoMaxYaw}, nil); err != nil {
 			return nil, err
 		}
 	}

@@ -35,7 +35,7 @@ the flip test), decoded (DARK-UDP), rescored, and each image's people are
 filtered by OKS non-maximum suppression.
 
 Person boxes: with -det, the boxes of a COCO detection results file
-(category 1, score >= -det-score); with -box, one box for every image;
+(category 1, score >= -det-score); with -box (repeatable), the same boxes for every image;
 otherwise the whole image is one box. Boxes with no area or entirely outside
 their image are skipped with a warning.
 
@@ -51,8 +51,9 @@ pycocotools and "ladderpose eval" read as they are. An image that cannot be
 read is reported and skipped; the command then writes the other images'
 results and exits with status 1.
 
-Without -weights the bundled sample checkpoint is used (random weights: it
-shows the pipeline working, not real poses). Threads: GOMAXPROCS. -device
+Without -weights the bundled demo model is used (what "ladderpose demo"
+learnt on synthetic people: small and weak, see testdata/sample/README.md;
+else the random-weight sample checkpoint). Threads: GOMAXPROCS. -device
 says where the network runs (one line on stderr says which; see the Go
 API's WithDevice): on a GPU the results agree with the CPU's to float32
 rounding, not bit for bit.
@@ -67,7 +68,8 @@ func runPredict(args []string, stdout, stderr io.Writer) (err error) {
 	det := fs.String("det", "", "COCO detection results `file` with the person boxes")
 	detScore := fs.Float64("det-score", 0, "ignore detections scoring below this")
 	gt := fs.String("gt", "", "COCO annotation `file` mapping image file names to ids")
-	boxFlag := fs.String("box", "", "one person box `x,y,w,h` (pixels) for every image")
+	var boxFlags boxList
+	fs.Var(&boxFlags, "box", "a person box `x,y,w,h` (pixels) for every image; repeat it for several people")
 	out := fs.String("out", "", "write the results JSON to this `file` (default: stdout)")
 	drawDir := fs.String("draw", "", "write one PNG per image with the skeletons drawn to this `folder` (NAME.png for image NAME.jpg)")
 	drawThr := fs.Float64("draw-thr", 0.3, "draw keypoints scoring above this")
@@ -86,7 +88,7 @@ func runPredict(args []string, stdout, stderr io.Writer) (err error) {
 	if fs.NArg() == 0 {
 		return fmt.Errorf("%w: no images given", errUsage)
 	}
-	if *det != "" && *boxFlag != "" {
+	if *det != "" && len(boxFlags) > 0 {
 		return fmt.Errorf("%w: -det and -box exclude each other", errUsage)
 	}
 	if *det == "" && *detScore != 0 {
@@ -94,14 +96,6 @@ func runPredict(args []string, stdout, stderr io.Writer) (err error) {
 	}
 	if *batch < 1 {
 		return fmt.Errorf("%w: -batch %d: want at least 1", errUsage, *batch)
-	}
-	var fixedBox *ladderpose.Box
-	if *boxFlag != "" {
-		b, err := parseBox(*boxFlag)
-		if err != nil {
-			return err
-		}
-		fixedBox = &b
 	}
 	paths, err := expandImages(fs.Args())
 	if err != nil {
@@ -174,10 +168,10 @@ func runPredict(args []string, stdout, stderr io.Writer) (err error) {
 			switch {
 			case dets != nil:
 				boxes = dets[ids[i]]
-			case fixedBox != nil:
-				boxes = []ladderpose.Box{*fixedBox}
+			case len(boxFlags) > 0:
+				boxes = append([]ladderpose.Box(nil), boxFlags...)
 			}
-			if dets != nil || fixedBox != nil {
+			if dets != nil || len(boxFlags) > 0 {
 				boxes = usableBoxes(boxes, img.Bounds(), paths[i], stderr)
 				if len(boxes) == 0 {
 					noBoxes++
@@ -257,6 +251,20 @@ func rateLine(w io.Writer, cmd, unit string, start time.Time) func(done, total i
 		eta := time.Duration(float64(total-done) / max(rate, 1e-9) * float64(time.Second)).Round(time.Second)
 		fmt.Fprintf(w, "%s: %d/%d %s, %.2f %s/s, ETA %v\n", cmd, done, total, unit, rate, unit, eta)
 	}
+}
+
+// boxList is the repeatable -box flag.
+type boxList []ladderpose.Box
+
+func (l *boxList) String() string { return fmt.Sprint([]ladderpose.Box(*l)) }
+
+func (l *boxList) Set(s string) error {
+	b, err := parseBox(s)
+	if err != nil {
+		return err
+	}
+	*l = append(*l, b)
+	return nil
 }
 
 // parseBox reads "x,y,w,h".

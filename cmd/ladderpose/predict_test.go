@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -380,4 +382,48 @@ func FuzzParseBox(f *testing.F) {
 			_ = pipeline.CheckBox(pipeline.Box{X: b.X, Y: b.Y, W: b.W, H: b.H}, 10, 10)
 		}
 	})
+}
+
+// TestPredictSeveralBoxes runs predict with -box given twice (the README's
+// main command): each box gives one person, as the Go API's Estimate does
+// for the same boxes, and a bad second box is a usage error.
+func TestPredictSeveralBoxes(t *testing.T) {
+	res := filepath.Join(t.TempDir(), "res.json")
+	code, _, stderr := runCommand("predict", "-weights", sampleWeights, "-out", res, "-box", "174.5,61.5,80,130", "-box", "57.5,55.5,110,132", sampleImage)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	rs, err := coco.ReadResults(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	est, err := ladderpose.Load(sampleWeights)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := ladderpose.LoadImage(sampleImage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	poses, err := est.Estimate(context.Background(), img, []ladderpose.Box{{X: 174.5, Y: 61.5, W: 80, H: 130}, {X: 57.5, Y: 55.5, W: 110, H: 132}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 2 || len(poses) != 2 {
+		t.Fatalf("%d results and %d poses for two boxes", len(rs), len(poses))
+	}
+	for _, p := range poses {
+		found := false
+		for _, r := range rs {
+			if math.Abs(r.Keypoints[0]-p.Keypoints[0].X) < 1e-9 && math.Abs(r.Keypoints[1]-p.Keypoints[0].Y) < 1e-9 {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no result for the pose with nose at (%g, %g)", p.Keypoints[0].X, p.Keypoints[0].Y)
+		}
+	}
+	if code, _, stderr := runCommand("predict", "-box", "1,2,3,4", "-box", "1,2", sampleImage); code != 2 || !strings.Contains(stderr, "want x,y,w,h") {
+		t.Errorf("bad second box: exit %d, %s", code, stderr)
+	}
 }
