@@ -42,14 +42,49 @@ var activeKernel = genericKernel
 // genericKernel is the pure-Go micro-kernel, always available.
 var genericKernel = &kernel{name: PathGeneric, mr: 4, nr: 4, kc: 256, mc: 128, nc: 1024, micro: microGeneric}
 
-// scratch holds one worker's packing buffers; pooled so that steady-state
-// calls allocate nothing. The pool only caches memory: no result depends on it.
+// scratch holds one worker's packing buffers; cached so that steady-state
+// calls allocate nothing. The cache only keeps memory: no result depends on
+// it.
 type scratch struct {
 	a, b []float32
 	tile [maxTile]float32
 }
 
-var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+// scratchCache keeps the workers' packing buffers (up to 3 MB each, see
+// grow) between calls. Unlike a sync.Pool it is neither emptied by garbage
+// collections nor tied to the P a goroutine last ran on (a buffer put back
+// on one P was invisible to a Get on another, which then allocated a fresh
+// one), so a model's forward pass allocates nothing once as many buffers
+// exist as tiles ever ran at once. It keeps at most maxCachedScratch.
+var scratchCache struct {
+	mu   sync.Mutex
+	free []*scratch
+}
+
+// maxCachedScratch bounds the cache (a few buffers per core on any machine
+// this runs on; more concurrent GEMMs than that allocate and drop theirs).
+const maxCachedScratch = 64
+
+func getScratch() *scratch {
+	c := &scratchCache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n := len(c.free); n > 0 {
+		s := c.free[n-1]
+		c.free = c.free[:n-1]
+		return s
+	}
+	return new(scratch)
+}
+
+func putScratch(s *scratch) {
+	c := &scratchCache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.free) < maxCachedScratch {
+		c.free = append(c.free, s)
+	}
+}
 
 // grow returns s resized to n values; when it must allocate, it makes room
 // for full values (the largest block of its kind), so that a pooled buffer
@@ -132,8 +167,8 @@ func gemmTile(kn *kernel, tk gemmTask, m, n, k int, alpha float32, a Mat, pa *Pa
 	mr, nr := kn.mr, kn.nr
 	mp := (m + mr - 1) / mr
 	np := (n + nr - 1) / nr
-	sc := scratchPool.Get().(*scratch)
-	defer scratchPool.Put(sc)
+	sc := getScratch()
+	defer putScratch(sc)
 	tile := &sc.tile
 	ncp, mcp := kn.nc/nr, kn.mc/mr // block sizes in panels
 

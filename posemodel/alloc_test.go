@@ -73,10 +73,12 @@ func TestForwardAllocs(t *testing.T) {
 					}
 				}
 				// Warm-up: the first call sizes the arena; the GEMM's packing
-				// buffers live in a sync.Pool whose objects each grow once to
-				// their full size (up to 3 MB) when first used, which can take
-				// a second call. (No runtime.GC: it would empty that pool.)
+				// buffers (ops' scratch cache) each grow once to their full
+				// size (up to 3 MB) when first used, which can take a second
+				// call. The cache survives garbage collections, so the test
+				// may collect: runtime.GC between the calls checks it.
 				forward()
+				runtime.GC()
 				forward()
 				objs, bytes := mallocs(forward)
 				if bytes > maxBytesSecond {
