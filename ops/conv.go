@@ -3,7 +3,6 @@ package ops
 import (
 	"errors"
 	"fmt"
-	"sync"
 )
 
 // Conv2DParams describes a 2-D convolution as torch.nn.Conv2d: NCHW input
@@ -238,7 +237,6 @@ func (c *Conv2D) im2colGemm(dst, src []float32, n, h, w, oh, ow, nw int, scratch
 	kn := c.packed[0].kern
 	per := k * roundUp(nb, kn.nr)
 	blocks := (ohw + nb - 1) / nb
-	var wg sync.WaitGroup
 	for s := 0; s < n; s++ {
 		for g := 0; g < p.Groups; g++ {
 			x := src[(s*p.InC+g*ig)*h*w : (s*p.InC+(g+1)*ig)*h*w]
@@ -260,15 +258,7 @@ func (c *Conv2D) im2colGemm(dst, src []float32, n, h, w, oh, ow, nw int, scratch
 					gemmTile(kn, gemmTask{0, mp, 0, np}, og, cols, k, 1, Mat{}, pa, Mat{}, pb, 0, Mat{y[j0:], ohw, 1}, ep)
 				}
 			}
-			wg.Add(nw - 1)
-			for t := 1; t < nw; t++ {
-				go func() {
-					defer wg.Done()
-					work(t)
-				}()
-			}
-			work(0)
-			wg.Wait()
+			fork(nw, work)
 		}
 	}
 }

@@ -138,28 +138,17 @@ func gemmK(kn *kernel, maxWorkers, m, n, k int, alpha float32, a Mat, pa *Packed
 	}
 	// Split the dimension with more panels, so each worker gets a balanced,
 	// contiguous range of tiles.
-	var wg sync.WaitGroup
 	split := func(t int) gemmTask {
 		if np >= mp || np >= 2*w {
 			return gemmTask{0, mp, t * np / w, (t + 1) * np / w}
 		}
 		return gemmTask{t * mp / w, (t + 1) * mp / w, 0, np}
 	}
-	for t := 1; t < w; t++ {
-		tk := split(t)
-		if tk.ip0 == tk.ip1 || tk.jp0 == tk.jp1 {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	fork(w, func(t int) {
+		if tk := split(t); tk.ip0 < tk.ip1 && tk.jp0 < tk.jp1 {
 			gemmTile(kn, tk, m, n, k, alpha, a, pa, b, pb, beta, c, ep)
-		}()
-	}
-	if tk := split(0); tk.ip0 < tk.ip1 && tk.jp0 < tk.jp1 {
-		gemmTile(kn, tk, m, n, k, alpha, a, pa, b, pb, beta, c, ep)
-	}
-	wg.Wait()
+		}
+	})
 }
 
 // gemmTile runs the blocked loops over one worker's rectangle of C.

@@ -1,9 +1,6 @@
 package ops
 
-import (
-	"runtime"
-	"sync"
-)
+import "runtime"
 
 // Workers returns the number of goroutines a parallel kernel uses: GOMAXPROCS.
 func Workers() int { return runtime.GOMAXPROCS(0) }
@@ -29,15 +26,5 @@ func ParallelFor(n, grain int, fn func(lo, hi int)) {
 		fn(0, n)
 		return
 	}
-	var wg sync.WaitGroup
-	wg.Add(w - 1)
-	for t := 1; t < w; t++ {
-		lo, hi := t*n/w, (t+1)*n/w
-		go func() {
-			defer wg.Done()
-			fn(lo, hi)
-		}()
-	}
-	fn(0, n/w)
-	wg.Wait()
+	fork(w, func(t int) { fn(t*n/w, (t+1)*n/w) })
 }
