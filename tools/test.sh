@@ -3,7 +3,8 @@
 # command; .ci/run installs qemu-user and runs it).
 #
 #   1. gofmt and go vet (amd64, arm64, the noasm tag, CGO_ENABLED=0)
-#   2. go test ./... on the dispatch path this CPU selects
+#   2. go test ./... on the dispatch path this CPU selects, and the parallel
+#      kernels under the race detector
 #   3. the kernel and model tests again on the pure-Go path
 #      (LADDERPOSE_NOASM=1) and, on AVX-512 hosts, on the AVX2 path
 #      (LADDERPOSE_NOAVX512=1)
@@ -29,6 +30,13 @@ CGO_ENABLED=0 go build ./...
 
 step "go test ./... (kernel path: $(grep -qw avx512f /proc/cpuinfo && echo avx512 || echo avx2 or generic))"
 go test -count=1 ./...
+
+step "race detector on the parallel kernels (helper goroutines, GEMM, convolution)"
+if command -v gcc >/dev/null && [ "$(go env CGO_ENABLED)" = 1 ]; then
+	go test -race -count=1 -run 'Fork|Parallel|Gemm|Conv2D' ./ops
+else
+	echo "skipped: -race needs cgo and a C compiler"
+fi
 
 step "pure-Go kernels (LADDERPOSE_NOASM=1)"
 LADDERPOSE_NOASM=1 go test -count=1 ./ops/... ./nn/...
