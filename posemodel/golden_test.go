@@ -117,18 +117,7 @@ func TestForwardDeterministic(t *testing.T) {
 			if testing.Short() && name == "side_small" {
 				t.Skip("-short")
 			}
-			man, err := testmodel.Read(filepath.Join(modelsDir(), name+".manifest.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			ckpt := filepath.Join(t.TempDir(), "m.safetensors")
-			if err := man.WriteCheckpoint(ckpt, false, true); err != nil {
-				t.Fatal(err)
-			}
-			m, err := Load(ckpt, LoadOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			m, man := loadManifestModel(t, name)
 			in, shape := man.InputData()
 			outputs := []string{"heatmaps"}
 			if m.Cfg.Side != nil {
