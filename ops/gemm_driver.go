@@ -345,6 +345,12 @@ func packA(dst []float32, a Mat, i0, mm, p0, kcb, mr int) {
 	if mm < mr {
 		clear(dst)
 	}
+	if a.CS == 1 && mm == mr && (mr == 6 || mr == 12) {
+		// Full panels of the amd64 kernels: read the rows side by side
+		// so that each destination group is written once, contiguously.
+		packARows(dst, a, i0, p0, kcb, mr)
+		return
+	}
 	if a.CS == 1 {
 		for i := 0; i < mm; i++ {
 			src := a.Data[(i0+i)*a.RS+p0 : (i0+i)*a.RS+p0+kcb]
@@ -360,6 +366,32 @@ func packA(dst []float32, a Mat, i0, mm, p0, kcb, mr int) {
 		for i := range d {
 			d[i] = a.Data[base+i*a.RS]
 		}
+	}
+}
+
+// packARows is packA for a full panel of 6 or 12 rows with unit column
+// stride: p outer, so the destination streams and the mr source rows are
+// read in step.
+func packARows(dst []float32, a Mat, i0, p0, kcb, mr int) {
+	row := func(i int) []float32 {
+		o := (i0+i)*a.RS + p0
+		return a.Data[o : o+kcb : o+kcb]
+	}
+	r0, r1, r2, r3, r4, r5 := row(0), row(1), row(2), row(3), row(4), row(5)
+	if mr == 6 {
+		dst = dst[:kcb*6]
+		for p := range r0 {
+			d := (*[6]float32)(dst[p*6:])
+			d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+		}
+		return
+	}
+	r6, r7, r8, r9, r10, r11 := row(6), row(7), row(8), row(9), row(10), row(11)
+	dst = dst[:kcb*12]
+	for p := range r0 {
+		d := (*[12]float32)(dst[p*12:])
+		d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+		d[6], d[7], d[8], d[9], d[10], d[11] = r6[p], r7[p], r8[p], r9[p], r10[p], r11[p]
 	}
 }
 

@@ -307,3 +307,31 @@ func ExampleSgemm() {
 	fmt.Println(c)
 	// Output: [19 22 43 50]
 }
+
+// TestPackARows checks the row-parallel packing of full 6- and 12-row
+// panels against the element-by-element definition of the packed layout
+// (column p of the panel at dst[p*mr:], rows in order), on ragged K, with a
+// row stride wider than the rows.
+func TestPackARows(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	for _, mr := range []int{6, 12} {
+		for _, kcb := range []int{1, 7, 15, 17, 33, 256} {
+			const p0, i0, extra = 3, 2, 5
+			lda := p0 + kcb + extra
+			a := RowMajor(gemmRandSlice(r, (i0+mr)*lda), lda)
+			got := make([]float32, kcb*mr+1)
+			got[kcb*mr] = 42 // guard
+			packA(got[:kcb*mr], a, i0, mr, p0, kcb, mr)
+			for p := 0; p < kcb; p++ {
+				for i := 0; i < mr; i++ {
+					if want := a.Data[(i0+i)*lda+p0+p]; got[p*mr+i] != want {
+						t.Fatalf("mr %d kcb %d: dst[%d*%d+%d] = %v, want %v", mr, kcb, p, mr, i, got[p*mr+i], want)
+					}
+				}
+			}
+			if got[kcb*mr] != 42 {
+				t.Fatalf("mr %d kcb %d: wrote past the panel", mr, kcb)
+			}
+		}
+	}
+}
