@@ -221,6 +221,115 @@ func (c *Conv2D) Forward(dst, src []float32, n, h, w int, scratch []float32) err
 	return nil
 }
 
+// PadPlanes writes the planes h x w of src (planes of them, NCHW) into dst
+// with pad zeros on every side: dst holds planes x (h+2*pad) x (w+2*pad)
+// values. Planes run in parallel.
+func PadPlanes(dst, src []float32, planes, h, w, pad int) {
+	hp, wp := h+2*pad, w+2*pad
+	_, _ = dst[planes*hp*wp-1], src[planes*h*w-1]
+	ParallelFor(planes, 4, func(lo, hi int) {
+		for q := lo; q < hi; q++ {
+			d := dst[q*hp*wp : (q+1)*hp*wp]
+			x := src[q*h*w : (q+1)*h*w]
+			clear(d[:pad*wp])
+			clear(d[(pad+h)*wp:])
+			for y := 0; y < h; y++ {
+				row := d[(pad+y)*wp : (pad+y+1)*wp]
+				clear(row[:pad])
+				copy(row[pad:pad+w], x[y*w:(y+1)*w])
+				clear(row[pad+w:])
+			}
+		}
+	})
+}
+
+// ForwardPadded is Forward on an input that is already zero-padded: xp holds
+// n x InC planes of (h+2*pad) x (w+2*pad) values, as PadPlanes writes them,
+// with pad at least the convolution's PadH and PadW; h and w are the sizes
+// before padding. Several convolutions of one input (ASPP's dilated
+// branches) can share one padded copy. The result is bit-identical to
+// Forward's on the unpadded input, but the patch matrix is packed straight
+// from xp, without the per-tap clipping and the intermediate row of Forward's
+// im2col: for a stride-1 convolution, a panel of output positions within
+// one output row reads one contiguous run of xp per tap. Convolutions that
+// Forward runs without im2col (1x1 without padding, depthwise) return an
+// error.
+func (c *Conv2D) ForwardPadded(dst, xp []float32, n, h, w, pad int) error {
+	p := c.p
+	oh, ow := p.OutSize(h, w)
+	hp, wp := h+2*pad, w+2*pad
+	switch {
+	case c.kind != convIm2col:
+		return fmt.Errorf("ops.Conv2D: ForwardPadded needs a convolution lowered to im2col (not 1x1 unpadded or depthwise)")
+	case n < 0 || h <= 0 || w <= 0:
+		return fmt.Errorf("ops.Conv2D: bad input size %dx%dx%d", n, h, w)
+	case pad < p.PadH || pad < p.PadW:
+		return fmt.Errorf("ops.Conv2D: input padded by %d, the convolution needs %dx%d", pad, p.PadH, p.PadW)
+	case oh <= 0 || ow <= 0:
+		return fmt.Errorf("ops.Conv2D: %dx%d input, %dx%d kernel with dilation %dx%d and padding %dx%d: %w", h, w, p.KH, p.KW, p.DilH, p.DilW, p.PadH, p.PadW, errEmptyOutput)
+	case len(xp) != n*p.InC*hp*wp:
+		return fmt.Errorf("ops.Conv2D: padded input has %d values, want %d = [%d, %d, %d, %d]", len(xp), n*p.InC*hp*wp, n, p.InC, hp, wp)
+	case len(dst) != n*p.OutC*oh*ow:
+		return fmt.Errorf("ops.Conv2D: output has %d values, want %d = [%d, %d, %d, %d]", len(dst), n*p.OutC*oh*ow, n, p.OutC, oh, ow)
+	}
+	c.forwardPadded(dst, xp, n, oh, ow, paddedInput{pad: pad, hp: hp, wp: wp})
+	return nil
+}
+
+// paddedInput describes ForwardPadded's input layout.
+type paddedInput struct{ pad, hp, wp int }
+
+// paddedBlock bounds ForwardPadded's blocks of output positions: one K
+// block of their patch panels (KC x paddedBlock values, 256 KB) stays in the
+// core's L2 from the moment it is written until the micro-kernels have used
+// it.
+const paddedBlock = 256
+
+// forwardPadded runs ForwardPadded: the output positions are cut into
+// blocks (a multiple of the workers, each worker taking every nw-th), and
+// each block is one GEMM tile whose B panels are written K block by K block
+// from the padded input (packPaddedPanels) inside the GEMM's loops. Every
+// output value is computed as Forward computes it.
+func (c *Conv2D) forwardPadded(dst, xp []float32, n, oh, ow int, pp paddedInput) {
+	p := c.p
+	ig, og := p.InC/p.Groups, p.OutC/p.Groups
+	k := ig * p.KH * p.KW
+	ohw := oh * ow
+	kn := c.packed[0].kern
+	nw := max(1, min(Workers(), (ohw+31)/32))
+	blocks := roundUp(max((ohw+paddedBlock-1)/paddedBlock, nw), nw)
+	nb := min(roundUp((ohw+blocks-1)/blocks, 32), paddedBlock, ohw)
+	blocks = (ohw + nb - 1) / nb
+	nw = min(nw, blocks)
+	plane := pp.hp * pp.wp
+	mp := (og + kn.mr - 1) / kn.mr
+	for s := 0; s < n; s++ {
+		for g := 0; g < p.Groups; g++ {
+			x := xp[(s*p.InC+g*ig)*plane : (s*p.InC+(g+1)*ig)*plane]
+			y := dst[(s*p.OutC+g*og)*ohw : (s*p.OutC+(g+1)*og)*ohw]
+			pa := c.packed[g]
+			ep := c.epilogue(g)
+			fork(nw, func(t int) {
+				var off [paddedBlock]int
+				for b := t; b < blocks; b += nw {
+					j0 := b * nb
+					cols := min(nb, ohw-j0)
+					for i := 0; i < cols; i++ {
+						oy, ox := (j0+i)/ow, (j0+i)%ow
+						off[i] = (oy*p.StrideH-p.PadH+pp.pad)*pp.wp + ox*p.StrideW - p.PadW + pp.pad
+					}
+					o := off[:cols]
+					fill := func(dst []float32, pc, kcb, jp0, jp1 int) {
+						packPaddedPanels(dst, x, &p, pp, o, pc, kcb, jp0, jp1, kn.nr)
+					}
+					np := (cols + kn.nr - 1) / kn.nr
+					gemmTile(kn, gemmTask{0, mp, 0, np}, og, cols, k, 1, Mat{}, pa, Mat{}, nil, 0, Mat{y[j0:], ohw, 1}, ep, fill)
+				}
+			})
+		}
+	}
+}
+
 // im2colGemm lowers the convolution to GEMMs over blocks of output
 // positions. Each of the nw workers takes every nw-th block of columns,
 // writes the block's im2col matrix [ig*KH*KW, nb] straight into the GEMM's
@@ -255,7 +364,7 @@ func (c *Conv2D) im2colGemm(dst, src []float32, n, h, w, oh, ow, nw int, scratch
 						packRow(pb, r, row[:cols])
 					}
 					mp := (og + kn.mr - 1) / kn.mr
-					gemmTile(kn, gemmTask{0, mp, 0, np}, og, cols, k, 1, Mat{}, pa, Mat{}, pb, 0, Mat{y[j0:], ohw, 1}, ep)
+					gemmTile(kn, gemmTask{0, mp, 0, np}, og, cols, k, 1, Mat{}, pa, Mat{}, pb, 0, Mat{y[j0:], ohw, 1}, ep, nil)
 				}
 			}
 			fork(nw, work)
@@ -322,6 +431,55 @@ func packRow(pb *PackedB, r int, row []float32) {
 		m := copy(d, row[full*nr:])
 		clear(d[m:])
 	}
+}
+
+// packPaddedPanels writes rows pc..pc+kcb-1 of column panels jp0..jp1-1
+// of a block's patch matrix into dst, as consecutive kcb x nr panels (a
+// bFiller). Entry (r, t), with r = (ci*KH + ky)*KW + kx, is x[base(r) +
+// off[t]], x being the zero-padded input [ig, hp, wp], base(r) = ci*hp*wp +
+// ky*DilH*wp + kx*DilW and off[t] the padded-input offset of the block's
+// output position t. A full panel whose offsets are consecutive (stride 1,
+// within one output row) reads one contiguous run per row r.
+func packPaddedPanels(dst, x []float32, p *Conv2DParams, pp paddedInput, off []int, pc, kcb, jp0, jp1, nr int) {
+	kk := p.KH * p.KW
+	plane := pp.hp * pp.wp
+	for jp := jp0; jp < jp1; jp++ {
+		t0 := jp * nr
+		nn := min(nr, len(off)-t0)
+		o := off[t0 : t0+nn]
+		d := dst[(jp-jp0)*kcb*nr : (jp-jp0+1)*kcb*nr]
+		run := nn == nr && o[nn-1]-o[0] == nr-1
+		for i := 0; i < kcb; i++ {
+			r := pc + i
+			ci, tap := r/kk, r%kk
+			base := ci*plane + tap/p.KW*p.DilH*pp.wp + tap%p.KW*p.DilW
+			di := d[i*nr : (i+1)*nr]
+			if run {
+				src := x[base+o[0] : base+o[0]+nr]
+				switch nr {
+				case 16:
+					copy16(di, src)
+				default:
+					copy(di, src)
+				}
+				continue
+			}
+			for t, v := range o {
+				di[t] = x[base+v]
+			}
+			clear(di[nn:])
+		}
+	}
+}
+
+// copy16 copies 16 values with four 4-value moves (a 64-byte array
+// assignment between slices compiles to a memmove call).
+func copy16(d, s []float32) {
+	d, s = d[:16:16], s[:16:16]
+	*(*[4]float32)(d[0:]) = *(*[4]float32)(s[0:])
+	*(*[4]float32)(d[4:]) = *(*[4]float32)(s[4:])
+	*(*[4]float32)(d[8:]) = *(*[4]float32)(s[8:])
+	*(*[4]float32)(d[12:]) = *(*[4]float32)(s[12:])
 }
 
 // im2colRow fills one row of an im2col block: row r = (ci*KH + ky)*KW + kx

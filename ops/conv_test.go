@@ -467,3 +467,129 @@ func TestHaarDWT(t *testing.T) {
 		checkRel(t, fmt.Sprint(sz), dst, haarRef(src, n, c, h, w), 2e-7)
 	}
 }
+
+// TestConv2DForwardPadded checks that ForwardPadded on an input padded by
+// PadPlanes (by exactly the convolution's padding and by more) is bit-identical
+// to Forward on every im2col case and GEMM kernel, with 1 and 2 workers
+// (GOMAXPROCS) and guard values around the output; and that
+// it refuses the convolutions Forward runs without im2col and inputs padded
+// too little.
+func TestConv2DForwardPadded(t *testing.T) {
+	r := newRand(5)
+	prev := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(prev)
+	tested := 0
+	for _, kn := range convKernels(t) {
+		for _, tc := range convCases {
+			name := kn.name + "/" + tc.name()
+			p := tc.p.withDefaults()
+			weight := randNormal(r, p.OutC*p.InC/p.Groups*p.KH*p.KW, 0.5)
+			bias := randNormal(r, p.OutC, 1)
+			src := randNormal(r, tc.n*p.InC*tc.h*tc.w, 1)
+			c, err := newConv2D(weight, bias, tc.p, packerFor(kn))
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			oh, ow := p.OutSize(tc.h, tc.w)
+			want := make([]float32, tc.n*p.OutC*oh*ow)
+			runtime.GOMAXPROCS(prev)
+			if err := c.Forward(want, src, tc.n, tc.h, tc.w, make([]float32, c.ScratchSize(tc.n, tc.h, tc.w))); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			pad := max(p.PadH, p.PadW)
+			xp := make([]float32, tc.n*p.InC*(tc.h+2*pad)*(tc.w+2*pad))
+			PadPlanes(xp, src, tc.n*p.InC, tc.h, tc.w, pad)
+			if c.kind != convIm2col {
+				if err := c.ForwardPadded(want, xp, tc.n, tc.h, tc.w, pad); err == nil {
+					t.Fatalf("%s: ForwardPadded accepted a convolution without im2col", name)
+				}
+				continue
+			}
+			tested++
+			if pad > 0 {
+				err := c.ForwardPadded(want, xp[:tc.n*p.InC*(tc.h+2*pad-2)*(tc.w+2*pad-2)], tc.n, tc.h, tc.w, pad-1)
+				if err == nil || !strings.Contains(err.Error(), "padded by") {
+					t.Fatalf("%s: input padded too little: err = %v", name, err)
+				}
+			}
+			for _, extra := range []int{0, 2} {
+				pad := pad + extra
+				xp := make([]float32, tc.n*p.InC*(tc.h+2*pad)*(tc.w+2*pad))
+				PadPlanes(xp, src, tc.n*p.InC, tc.h, tc.w, pad)
+				for _, workers := range []int{1, 2} {
+					runtime.GOMAXPROCS(workers)
+					name := fmt.Sprintf("%s/pad%d/workers=%d", name, pad, workers)
+					dst, dbuf := guarded(len(want))
+					if err := c.ForwardPadded(dst, xp, tc.n, tc.h, tc.w, pad); err != nil {
+						t.Fatalf("%s: %v", name, err)
+					}
+					checkGuards(t, name+" output", dbuf)
+					for i := range dst {
+						if math.Float32bits(dst[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("%s: differs from Forward at %d: %g vs %g", name, i, dst[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+	if tested == 0 {
+		t.Fatal("no im2col case")
+	}
+	// Many blocks that start and end mid-row, on 1, 2, 3 and 5 workers,
+	// with a padding that differs across the two axes.
+	p := Conv2DParams{InC: 40, OutC: 13, KH: 3, KW: 3, PadH: 2, PadW: 3, DilH: 2, DilW: 3, Act: ActGELU}
+	n, h, w := 2, 37, 29
+	c, err := NewConv2D(randNormal(r, 13*40*9, 0.1), randNormal(r, 13, 1), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := randNormal(r, n*40*h*w, 1)
+	want := make([]float32, n*13*h*w)
+	if err := c.Forward(want, src, n, h, w, make([]float32, c.ScratchSize(n, h, w))); err != nil {
+		t.Fatal(err)
+	}
+	const pad = 4
+	xp := make([]float32, n*40*(h+2*pad)*(w+2*pad))
+	PadPlanes(xp, src, n*40, h, w, pad)
+	for _, workers := range []int{1, 2, 3, 5} {
+		runtime.GOMAXPROCS(workers)
+		dst := make([]float32, len(want))
+		if err := c.ForwardPadded(dst, xp, n, h, w, pad); err != nil {
+			t.Fatal(err)
+		}
+		for i := range dst {
+			if math.Float32bits(dst[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%d workers: differs from Forward at %d: %g vs %g", workers, i, dst[i], want[i])
+			}
+		}
+	}
+}
+
+// TestPadPlanes checks the padded layout element by element.
+func TestPadPlanes(t *testing.T) {
+	r := newRand(6)
+	for _, sz := range [][4]int{{1, 1, 1, 0}, {3, 7, 5, 2}, {2, 4, 17, 9}} {
+		planes, h, w, pad := sz[0], sz[1], sz[2], sz[3]
+		src := randNormal(r, planes*h*w, 1)
+		dst := make([]float32, planes*(h+2*pad)*(w+2*pad))
+		for i := range dst {
+			dst[i] = float32(math.NaN())
+		}
+		PadPlanes(dst, src, planes, h, w, pad)
+		hp, wp := h+2*pad, w+2*pad
+		for q := 0; q < planes; q++ {
+			for y := 0; y < hp; y++ {
+				for x := 0; x < wp; x++ {
+					var want float32
+					if y >= pad && y < pad+h && x >= pad && x < pad+w {
+						want = src[(q*h+y-pad)*w+x-pad]
+					}
+					if got := dst[(q*hp+y)*wp+x]; math.Float32bits(got) != math.Float32bits(want) {
+						t.Fatalf("%v: plane %d (%d,%d) = %g, want %g", sz, q, y, x, got, want)
+					}
+				}
+			}
+		}
+	}
+}

@@ -133,7 +133,7 @@ func gemmK(kn *kernel, maxWorkers, m, n, k int, alpha float32, a Mat, pa *Packed
 		w = 1
 	}
 	if w <= 1 {
-		gemmTile(kn, gemmTask{0, mp, 0, np}, m, n, k, alpha, a, pa, b, pb, beta, c, ep)
+		gemmTile(kn, gemmTask{0, mp, 0, np}, m, n, k, alpha, a, pa, b, pb, beta, c, ep, nil)
 		return
 	}
 	// Split the dimension with more panels, so each worker gets a balanced,
@@ -146,13 +146,21 @@ func gemmK(kn *kernel, maxWorkers, m, n, k int, alpha float32, a Mat, pa *Packed
 	}
 	fork(w, func(t int) {
 		if tk := split(t); tk.ip0 < tk.ip1 && tk.jp0 < tk.jp1 {
-			gemmTile(kn, tk, m, n, k, alpha, a, pa, b, pb, beta, c, ep)
+			gemmTile(kn, tk, m, n, k, alpha, a, pa, b, pb, beta, c, ep, nil)
 		}
 	})
 }
 
-// gemmTile runs the blocked loops over one worker's rectangle of C.
-func gemmTile(kn *kernel, tk gemmTask, m, n, k int, alpha float32, a Mat, pa *PackedA, b Mat, pb *PackedB, beta float32, c Mat, ep Epilogue) {
+// bFiller writes rows pc..pc+kcb-1 of column panels jp0..jp1-1 of an
+// implicit B (one that exists only as a rule, as a convolution's patch
+// matrix) into dst as consecutive kcb x NR panels, the layout packBBlock
+// writes, zero-padding the columns of the last panel past n.
+type bFiller func(dst []float32, pc, kcb, jp0, jp1 int)
+
+// gemmTile runs the blocked loops over one worker's rectangle of C. With
+// fill non-nil, B is not read: each K block of B panels is written by fill
+// just before it is used (while it is in this core's L2).
+func gemmTile(kn *kernel, tk gemmTask, m, n, k int, alpha float32, a Mat, pa *PackedA, b Mat, pb *PackedB, beta float32, c Mat, ep Epilogue, fill bFiller) {
 	mr, nr := kn.mr, kn.nr
 	mp := (m + mr - 1) / mr
 	np := (n + nr - 1) / nr
@@ -171,7 +179,11 @@ func gemmTile(kn *kernel, tk gemmTask, m, n, k int, alpha float32, a Mat, pa *Pa
 			} else {
 				sc.b = grow(sc.b, (jcEnd-jc)*kcb*nr, kn.kc*kn.nc)
 				bblk = sc.b
-				packBBlock(bblk, b, pc, kcb, jc, jcEnd, n, nr)
+				if fill != nil {
+					fill(bblk, pc, kcb, jc, jcEnd)
+				} else {
+					packBBlock(bblk, b, pc, kcb, jc, jcEnd, n, nr)
+				}
 			}
 			cbeta := beta
 			if pc > 0 {

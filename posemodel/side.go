@@ -523,14 +523,21 @@ func (p *asppNet) forward(ws *Workspace, g []float32, b, c, h, w int) []float32 
 		}
 	}
 	// b1..b4 into one [4C, h, w] map, then the projection (+ BN + ReLU)
-	// per sample.
+	// per sample. The three dilated branches read one copy of g padded by
+	// the largest dilation.
 	cat := a.Floats(4 * c * hw)
-	scratch := a.Floats(max(p.b1.ScratchSize(1, h, w), p.b2.ScratchSize(1, h, w), p.b3.ScratchSize(1, h, w), p.b4.ScratchSize(1, h, w)))
+	pad := 0
+	for _, conv := range []*ops.Conv2D{p.b2, p.b3, p.b4} {
+		pad = max(pad, conv.Params().PadH, conv.Params().PadW)
+	}
+	plane := (h + 2*pad) * (w + 2*pad)
+	gp := a.Floats(b * c * plane)
+	ops.PadPlanes(gp, g, b*c, h, w, pad)
 	proj := a.Floats(b * c * hw)
 	for bi := 0; bi < b; bi++ {
-		src := g[bi*c*hw : (bi+1)*c*hw]
-		for k, conv := range []*ops.Conv2D{p.b1, p.b2, p.b3, p.b4} {
-			must(conv.Forward(cat[k*c*hw:(k+1)*c*hw], src, 1, h, w, scratch))
+		must(p.b1.Forward(cat[:c*hw], g[bi*c*hw:(bi+1)*c*hw], 1, h, w, nil))
+		for k, conv := range []*ops.Conv2D{p.b2, p.b3, p.b4} {
+			must(conv.ForwardPadded(cat[(k+1)*c*hw:(k+2)*c*hw], gp[bi*c*plane:(bi+1)*c*plane], 1, h, w, pad))
 		}
 		ops.GemmPackedA(hw, 1, p.projRest, ops.RowMajor(cat, hw), 0, ops.RowMajor(proj[bi*c*hw:(bi+1)*c*hw], hw),
 			ops.Epilogue{Bias: bias[bi*c : (bi+1)*c], BiasPerRow: true, Act: ops.ActReLU})
