@@ -90,11 +90,6 @@ type Conv2D struct {
 	weight []float32  // depthwise: a copy of the weight
 }
 
-// colBudget bounds one im2col column block, in float32 values (about 1 MB):
-// large enough that the GEMM runs on wide panels, small enough to stay in
-// the outer caches between the im2col and the GEMM's packing.
-const colBudget = 256 << 10
-
 // NewConv2D checks the parameters, weight [OutC, InC/Groups, KH, KW] and
 // bias ([OutC] or nil) and prepares the convolution. The slices are copied:
 // the caller may reuse them.
@@ -142,55 +137,40 @@ func newConv2D(weight, bias []float32, p Conv2DParams, pack packFunc) (*Conv2D, 
 // Params returns the convolution's parameters (zero defaults filled in).
 func (c *Conv2D) Params() Conv2DParams { return c.p }
 
-// maxColBlock bounds the im2col block width (a row of it lives on the
-// stack while it is built).
-const maxColBlock = 512
+// maxColBlock bounds a block of output positions of the im2col lowering:
+// one K block of its patch panels (KC x maxColBlock values, 256 KB for
+// KC = 256) stays in the core's L2 from the moment it is written until the
+// micro-kernels have used it.
+const maxColBlock = 256
 
 // blocking splits ohw output positions into blocks for at most maxW
-// workers: blocks of at most colBudget/K positions (a multiple of 32, so of
+// workers: blocks of at most maxColBlock positions (a multiple of 32, so of
 // every kernel's NR but NEON's), their number a multiple of the workers so
 // that each gets the same share. It returns the workers used and the block
-// width.
-func (c *Conv2D) blocking(ohw, maxW int) (nw, nb int) {
-	k := c.p.InC / c.p.Groups * c.p.KH * c.p.KW
-	nbMax := min(max(colBudget/k&^31, 32), maxColBlock)
+// width. No result depends on it.
+func blocking(ohw, maxW int) (nw, nb int) {
 	nw = max(1, min(maxW, (ohw+31)/32))
-	blocks := roundUp(max((ohw+nbMax-1)/nbMax, nw), nw)
+	blocks := roundUp(max((ohw+maxColBlock-1)/maxColBlock, nw), nw)
 	nb = min(roundUp((ohw+blocks-1)/blocks, 32), maxColBlock, ohw)
 	return min(nw, (ohw+nb-1)/nb), nb
 }
 
-// scratchFor returns the scratch im2colGemm needs for ohw output positions
-// on nw workers: one packed block per worker.
-func (c *Conv2D) scratchFor(ohw, nw int) int {
-	nw, nb := c.blocking(ohw, nw)
-	return nw * c.p.InC / c.p.Groups * c.p.KH * c.p.KW * roundUp(nb, c.packed[0].kern.nr)
-}
-
 func roundUp(a, b int) int { return (a + b - 1) / b * b }
 
-// ScratchSize returns the number of float32 values Forward needs as scratch
-// for an n x InC x h x w input (0 for the depthwise and 1x1 forms). It
-// depends on GOMAXPROCS (one im2col block per worker); given less, for
-// instance after GOMAXPROCS grew, Forward uses fewer workers.
-func (c *Conv2D) ScratchSize(n, h, w int) int {
-	if c.kind != convIm2col {
-		return 0
-	}
-	oh, ow := c.p.OutSize(h, w)
-	if oh <= 0 || ow <= 0 {
-		return 0
-	}
-	return c.scratchFor(oh*ow, Workers())
-}
+// ScratchSize returns the number of float32 values Forward needs as
+// scratch: 0, since the patch panels of the im2col lowering are written
+// inside the GEMM, into its own cached packing buffers. It is kept so that
+// Conv2D and ConvTranspose2D (which does need scratch) share one calling
+// convention.
+func (c *Conv2D) ScratchSize(n, h, w int) int { return 0 }
 
 var errEmptyOutput = errors.New("input smaller than the dilated kernel")
 
 // Forward computes dst [n, OutC, oh, ow] = act(conv(src [n, InC, h, w]) +
-// bias). scratch must hold ScratchSize(n, h, w) values; its contents are
-// overwritten. The work runs on Workers() goroutines split by output tiles,
-// so the result is the same for any number of workers. It returns an error
-// if a slice has the wrong length.
+// bias). scratch is not used (see ScratchSize; it may be nil). The work
+// runs on Workers() goroutines split by output tiles, so the result is the
+// same for any number of workers. It returns an error if a slice has the
+// wrong length.
 func (c *Conv2D) Forward(dst, src []float32, n, h, w int, scratch []float32) error {
 	p := c.p
 	oh, ow := p.OutSize(h, w)
@@ -203,8 +183,6 @@ func (c *Conv2D) Forward(dst, src []float32, n, h, w int, scratch []float32) err
 		return fmt.Errorf("ops.Conv2D: input has %d values, want %d = [%d, %d, %d, %d]", len(src), n*p.InC*h*w, n, p.InC, h, w)
 	case len(dst) != n*p.OutC*oh*ow:
 		return fmt.Errorf("ops.Conv2D: output has %d values, want %d = [%d, %d, %d, %d]", len(dst), n*p.OutC*oh*ow, n, p.OutC, oh, ow)
-	case c.kind == convIm2col && len(scratch) < c.scratchFor(oh*ow, 1):
-		return fmt.Errorf("ops.Conv2D: scratch has %d values, want %d", len(scratch), c.ScratchSize(n, h, w))
 	}
 	switch c.kind {
 	case convDepthwise:
@@ -212,11 +190,7 @@ func (c *Conv2D) Forward(dst, src []float32, n, h, w int, scratch []float32) err
 	case convPointwise:
 		c.pointwise(dst, src, n, h*w)
 	default:
-		nw := Workers()
-		for nw > 1 && c.scratchFor(oh*ow, nw) > len(scratch) {
-			nw-- // GOMAXPROCS grew since ScratchSize: use fewer workers
-		}
-		c.im2colGemm(dst, src, n, h, w, oh, ow, nw, scratch)
+		c.im2colGemm(dst, src, n, h, w, oh, ow, nil)
 	}
 	return nil
 }
@@ -272,102 +246,69 @@ func (c *Conv2D) ForwardPadded(dst, xp []float32, n, h, w, pad int) error {
 	case len(dst) != n*p.OutC*oh*ow:
 		return fmt.Errorf("ops.Conv2D: output has %d values, want %d = [%d, %d, %d, %d]", len(dst), n*p.OutC*oh*ow, n, p.OutC, oh, ow)
 	}
-	c.forwardPadded(dst, xp, n, oh, ow, paddedInput{pad: pad, hp: hp, wp: wp})
+	c.im2colGemm(dst, xp, n, h, w, oh, ow, &paddedInput{pad: pad, hp: hp, wp: wp})
 	return nil
 }
 
 // paddedInput describes ForwardPadded's input layout.
 type paddedInput struct{ pad, hp, wp int }
 
-// paddedBlock bounds ForwardPadded's blocks of output positions: one K
-// block of their patch panels (KC x paddedBlock values, 256 KB) stays in the
-// core's L2 from the moment it is written until the micro-kernels have used
-// it.
-const paddedBlock = 256
-
-// forwardPadded runs ForwardPadded: the output positions are cut into
-// blocks (a multiple of the workers, each worker taking every nw-th), and
-// each block is one GEMM tile whose B panels are written K block by K block
-// from the padded input (packPaddedPanels) inside the GEMM's loops. Every
-// output value is computed as Forward computes it.
-func (c *Conv2D) forwardPadded(dst, xp []float32, n, oh, ow int, pp paddedInput) {
+// im2colGemm lowers the convolution to GEMMs over blocks of output
+// positions, without building the patch matrix: each of the nw workers
+// takes every nw-th block and runs it as one GEMM tile (packed weight times
+// the block's patch matrix) whose B panels are written K block by K block
+// inside the GEMM's loops (a bFiller), just before the micro-kernels use
+// them. With pp nil, src is the plain input and each patch row is clipped
+// to the map (im2colRow); with pp, src is zero-padded as pp says and the
+// panels are copied from it (packPaddedPanels). Every output value is
+// computed the same way whatever the blocks, the workers and the input
+// form.
+func (c *Conv2D) im2colGemm(dst, src []float32, n, h, w, oh, ow int, pp *paddedInput) {
 	p := c.p
 	ig, og := p.InC/p.Groups, p.OutC/p.Groups
 	k := ig * p.KH * p.KW
 	ohw := oh * ow
+	nw, nb := blocking(ohw, Workers())
+	blocks := (ohw + nb - 1) / nb
 	kn := c.packed[0].kern
-	nw := max(1, min(Workers(), (ohw+31)/32))
-	blocks := roundUp(max((ohw+paddedBlock-1)/paddedBlock, nw), nw)
-	nb := min(roundUp((ohw+blocks-1)/blocks, 32), paddedBlock, ohw)
-	blocks = (ohw + nb - 1) / nb
-	nw = min(nw, blocks)
-	plane := pp.hp * pp.wp
+	nr := kn.nr
 	mp := (og + kn.mr - 1) / kn.mr
+	plane := h * w
+	if pp != nil {
+		plane = pp.hp * pp.wp
+	}
 	for s := 0; s < n; s++ {
 		for g := 0; g < p.Groups; g++ {
-			x := xp[(s*p.InC+g*ig)*plane : (s*p.InC+(g+1)*ig)*plane]
+			x := src[(s*p.InC+g*ig)*plane : (s*p.InC+(g+1)*ig)*plane]
 			y := dst[(s*p.OutC+g*og)*ohw : (s*p.OutC+(g+1)*og)*ohw]
 			pa := c.packed[g]
 			ep := c.epilogue(g)
 			fork(nw, func(t int) {
-				var off [paddedBlock]int
+				var row [maxColBlock]float32 // plain input: one patch row
+				var off [maxColBlock]int     // padded input: offsets of the positions
 				for b := t; b < blocks; b += nw {
 					j0 := b * nb
 					cols := min(nb, ohw-j0)
-					for i := 0; i < cols; i++ {
-						oy, ox := (j0+i)/ow, (j0+i)%ow
-						off[i] = (oy*p.StrideH-p.PadH+pp.pad)*pp.wp + ox*p.StrideW - p.PadW + pp.pad
+					var fill bFiller
+					if pp != nil {
+						for i := 0; i < cols; i++ {
+							oy, ox := (j0+i)/ow, (j0+i)%ow
+							off[i] = (oy*p.StrideH-p.PadH+pp.pad)*pp.wp + ox*p.StrideW - p.PadW + pp.pad
+						}
+						fill = func(dst []float32, pc, kcb, jp0, jp1 int) {
+							packPaddedPanels(dst, x, &p, *pp, off[:cols], pc, kcb, jp0, jp1, nr)
+						}
+					} else {
+						fill = func(dst []float32, pc, kcb, jp0, jp1 int) {
+							for i := 0; i < kcb; i++ {
+								im2colRow(row[:cols], x, &p, pc+i, h, w, ow, j0)
+								panelRow(dst, row[:cols], i, kcb, jp0, jp1, nr)
+							}
+						}
 					}
-					o := off[:cols]
-					fill := func(dst []float32, pc, kcb, jp0, jp1 int) {
-						packPaddedPanels(dst, x, &p, pp, o, pc, kcb, jp0, jp1, kn.nr)
-					}
-					np := (cols + kn.nr - 1) / kn.nr
-					gemmTile(kn, gemmTask{0, mp, 0, np}, og, cols, k, 1, Mat{}, pa, Mat{}, nil, 0, Mat{y[j0:], ohw, 1}, ep, fill)
+					gemmTile(kn, gemmTask{0, mp, 0, (cols + nr - 1) / nr}, og, cols, k, 1, Mat{}, pa, Mat{}, nil, 0, Mat{y[j0:], ohw, 1}, ep, fill)
 				}
 			})
-		}
-	}
-}
-
-// im2colGemm lowers the convolution to GEMMs over blocks of output
-// positions. Each of the nw workers takes every nw-th block of columns,
-// writes the block's im2col matrix [ig*KH*KW, nb] straight into the GEMM's
-// packed right-hand panel layout in its own part of scratch, and multiplies
-// it by the packed weight into the output's columns on its own, so the
-// block stays in that core's cache between the two steps. Every output
-// value is computed the same way whatever the blocks and workers.
-func (c *Conv2D) im2colGemm(dst, src []float32, n, h, w, oh, ow, nw int, scratch []float32) {
-	p := c.p
-	ig, og := p.InC/p.Groups, p.OutC/p.Groups
-	k := ig * p.KH * p.KW
-	ohw := oh * ow
-	nw, nb := c.blocking(ohw, nw)
-	kn := c.packed[0].kern
-	per := k * roundUp(nb, kn.nr)
-	blocks := (ohw + nb - 1) / nb
-	for s := 0; s < n; s++ {
-		for g := 0; g < p.Groups; g++ {
-			x := src[(s*p.InC+g*ig)*h*w : (s*p.InC+(g+1)*ig)*h*w]
-			y := dst[(s*p.OutC+g*og)*ohw : (s*p.OutC+(g+1)*og)*ohw]
-			pa := c.packed[g]
-			ep := c.epilogue(g)
-			work := func(t int) {
-				var row [maxColBlock]float32
-				for b := t; b < blocks; b += nw {
-					j0 := b * nb
-					cols := min(nb, ohw-j0)
-					np := (cols + kn.nr - 1) / kn.nr
-					pb := &PackedB{k: k, n: cols, kern: kn, data: scratch[t*per : t*per+np*kn.nr*k]}
-					for r := 0; r < k; r++ {
-						im2colRow(row[:cols], x, &p, r, h, w, ow, j0)
-						packRow(pb, r, row[:cols])
-					}
-					mp := (og + kn.mr - 1) / kn.mr
-					gemmTile(kn, gemmTask{0, mp, 0, np}, og, cols, k, 1, Mat{}, pa, Mat{}, pb, 0, Mat{y[j0:], ohw, 1}, ep, nil)
-				}
-			}
-			fork(nw, work)
 		}
 	}
 }
@@ -397,38 +338,23 @@ func (c *Conv2D) pointwise(dst, src []float32, n, hw int) {
 	}
 }
 
-// packRow stores row r (all n columns) of a k x n matrix into pb's panel
-// layout, zero-padding the last panel: per block of kc rows starting at pc,
-// ceil(n/NR) panels of kcb x NR values, row p of panel jp at
-// (pc*np + jp*kcb + p)*NR. This is the layout PackB produces.
-func packRow(pb *PackedB, r int, row []float32) {
-	nr, kc := pb.kern.nr, pb.kern.kc
-	np := (pb.n + nr - 1) / nr
-	pc := r / kc * kc
-	kcb := min(kc, pb.k-pc)
-	base := pc*np*nr + (r-pc)*nr
-	full := len(row) / nr
-	for jp := 0; jp < full; jp++ {
-		d := pb.data[base+jp*kcb*nr : base+jp*kcb*nr+nr]
-		s := row[jp*nr : jp*nr+nr]
-		// Fixed-size copies compile to vector moves; copy() would call
-		// memmove for every 16 values.
-		switch nr {
-		case 16:
-			*(*[16]float32)(d) = *(*[16]float32)(s)
-		case 32:
-			*(*[32]float32)(d) = *(*[32]float32)(s)
-		case 12:
-			*(*[12]float32)(d) = *(*[12]float32)(s)
-		case 4:
-			*(*[4]float32)(d) = *(*[4]float32)(s)
-		default:
-			copy(d, s)
+// panelRow stores a patch row (all the block's columns) as row i of
+// consecutive kcb x nr panels jp0..jp1-1 in dst (the layout bFiller
+// writes), zero-padding the columns of the last panel past len(row).
+func panelRow(dst, row []float32, i, kcb, jp0, jp1, nr int) {
+	for jp := jp0; jp < jp1; jp++ {
+		d := dst[((jp-jp0)*kcb+i)*nr : ((jp-jp0)*kcb+i+1)*nr]
+		t0 := jp * nr
+		if t0+nr <= len(row) {
+			switch nr {
+			case 16:
+				copy16(d, row[t0:t0+16])
+			default:
+				copy(d, row[t0:t0+nr])
+			}
+			continue
 		}
-	}
-	if full < np {
-		d := pb.data[base+full*kcb*nr : base+full*kcb*nr+nr]
-		m := copy(d, row[full*nr:])
+		m := copy(d, row[t0:])
 		clear(d[m:])
 	}
 }
