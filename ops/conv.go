@@ -86,8 +86,15 @@ type Conv2D struct {
 	p      Conv2DParams
 	kind   convKind
 	bias   []float32  // nil if none
-	packed []*PackedA // per group: [OutC/Groups, InC/Groups*KH*KW]
-	weight []float32  // depthwise: a copy of the weight
+	packed []*PackedA // per group: [OutC/Groups, InC/Groups*KH*KW] (tapMajor: KH*KW*InC/Groups)
+	// tapMajor orders the patch rows of the im2col lowering tap by tap
+	// (row tap*ig + ci instead of ci*KH*KW + tap), so that the taps a
+	// panel of output positions never reaches (those in the padding) are
+	// whole ranges of K, which the GEMM skips. Set for dilated
+	// convolutions, whose padding is wide (ASPP's: 3 to 9 rows); the
+	// others keep the channel-major order of PyTorch's weight layout.
+	tapMajor bool
+	weight   []float32 // depthwise: a copy of the weight
 }
 
 // NewConv2D checks the parameters, weight [OutC, InC/Groups, KH, KW] and
@@ -128,8 +135,23 @@ func newConv2D(weight, bias []float32, p Conv2DParams, pack packFunc) (*Conv2D, 
 		c.kind = convIm2col
 	}
 	c.packed = make([]*PackedA, p.Groups)
+	c.tapMajor = c.kind == convIm2col && (p.DilH > 1 || p.DilW > 1)
+	kk := p.KH * p.KW
+	wt := make([]float32, og*k)
 	for g := range c.packed {
-		c.packed[g] = pack(og, k, RowMajor(weight[g*og*k:(g+1)*og*k], k))
+		wg := weight[g*og*k : (g+1)*og*k]
+		if !c.tapMajor {
+			c.packed[g] = pack(og, k, RowMajor(wg, k))
+			continue
+		}
+		for o := 0; o < og; o++ {
+			for ci := 0; ci < ig; ci++ {
+				for tap := 0; tap < kk; tap++ {
+					wt[o*k+tap*ig+ci] = wg[o*k+ci*kk+tap]
+				}
+			}
+		}
+		c.packed[g] = pack(og, k, RowMajor(wt, k))
 	}
 	return c, nil
 }
@@ -190,7 +212,7 @@ func (c *Conv2D) Forward(dst, src []float32, n, h, w int, scratch []float32) err
 	case convPointwise:
 		c.pointwise(dst, src, n, h*w)
 	default:
-		c.im2colGemm(dst, src, n, h, w, oh, ow, nil)
+		c.im2colGemm(dst, src, n, h, w, oh, ow, nil, true)
 	}
 	return nil
 }
@@ -222,12 +244,11 @@ func PadPlanes(dst, src []float32, planes, h, w, pad int) {
 // with pad at least the convolution's PadH and PadW; h and w are the sizes
 // before padding. Several convolutions of one input (ASPP's dilated
 // branches) can share one padded copy. The result is bit-identical to
-// Forward's on the unpadded input, but the patch matrix is packed straight
-// from xp, without the per-tap clipping and the intermediate row of Forward's
-// im2col: for a stride-1 convolution, a panel of output positions within
-// one output row reads one contiguous run of xp per tap. Convolutions that
-// Forward runs without im2col (1x1 without padding, depthwise) return an
-// error.
+// Forward's on the unpadded input, but the patch panels are copied from xp
+// without Forward's per-tap clipping and its intermediate patch row: for a
+// stride-1 convolution, a panel of output positions within one output row
+// reads one contiguous run of xp per tap. Convolutions that Forward runs
+// without im2col (1x1 without padding, depthwise) return an error.
 func (c *Conv2D) ForwardPadded(dst, xp []float32, n, h, w, pad int) error {
 	p := c.p
 	oh, ow := p.OutSize(h, w)
@@ -246,7 +267,7 @@ func (c *Conv2D) ForwardPadded(dst, xp []float32, n, h, w, pad int) error {
 	case len(dst) != n*p.OutC*oh*ow:
 		return fmt.Errorf("ops.Conv2D: output has %d values, want %d = [%d, %d, %d, %d]", len(dst), n*p.OutC*oh*ow, n, p.OutC, oh, ow)
 	}
-	c.im2colGemm(dst, xp, n, h, w, oh, ow, &paddedInput{pad: pad, hp: hp, wp: wp})
+	c.im2colGemm(dst, xp, n, h, w, oh, ow, &paddedInput{pad: pad, hp: hp, wp: wp}, true)
 	return nil
 }
 
@@ -262,8 +283,10 @@ type paddedInput struct{ pad, hp, wp int }
 // to the map (im2colRow); with pp, src is zero-padded as pp says and the
 // panels are copied from it (packPaddedPanels). Every output value is
 // computed the same way whatever the blocks, the workers and the input
-// form.
-func (c *Conv2D) im2colGemm(dst, src []float32, n, h, w, oh, ow int, pp *paddedInput) {
+// form. With skip, the micro-kernels skip the patch rows that are zero for
+// a whole panel (tapRows), which leaves the result unchanged (tests run
+// both).
+func (c *Conv2D) im2colGemm(dst, src []float32, n, h, w, oh, ow int, pp *paddedInput, skip bool) {
 	p := c.p
 	ig, og := p.InC/p.Groups, p.OutC/p.Groups
 	k := ig * p.KH * p.KW
@@ -286,9 +309,17 @@ func (c *Conv2D) im2colGemm(dst, src []float32, n, h, w, oh, ow int, pp *paddedI
 			fork(nw, func(t int) {
 				var row [maxColBlock]float32 // plain input: one patch row
 				var off [maxColBlock]int     // padded input: offsets of the positions
+				var kr [maxColBlock / 4]kRange
 				for b := t; b < blocks; b += nw {
 					j0 := b * nb
 					cols := min(nb, ohw-j0)
+					np := (cols + nr - 1) / nr
+					for jp := 0; jp < np; jp++ {
+						kr[jp] = kRange{0, k}
+						if skip && c.tapMajor {
+							kr[jp] = c.tapRows(j0+jp*nr, j0+min(jp*nr+nr, cols)-1, h, w, ow)
+						}
+					}
 					var fill bFiller
 					if pp != nil {
 						for i := 0; i < cols; i++ {
@@ -296,17 +327,18 @@ func (c *Conv2D) im2colGemm(dst, src []float32, n, h, w, oh, ow int, pp *paddedI
 							off[i] = (oy*p.StrideH-p.PadH+pp.pad)*pp.wp + ox*p.StrideW - p.PadW + pp.pad
 						}
 						fill = func(dst []float32, pc, kcb, jp0, jp1 int) {
-							packPaddedPanels(dst, x, &p, *pp, off[:cols], pc, kcb, jp0, jp1, nr)
+							packPaddedPanels(dst, x, c, *pp, off[:cols], pc, kcb, jp0, jp1, nr)
 						}
 					} else {
 						fill = func(dst []float32, pc, kcb, jp0, jp1 int) {
 							for i := 0; i < kcb; i++ {
-								im2colRow(row[:cols], x, &p, pc+i, h, w, ow, j0)
+								ci, tap := c.patchRow(pc + i)
+								im2colRow(row[:cols], x, &p, ci*p.KH*p.KW+tap, h, w, ow, j0)
 								panelRow(dst, row[:cols], i, kcb, jp0, jp1, nr)
 							}
 						}
 					}
-					gemmTile(kn, gemmTask{0, mp, 0, (cols + nr - 1) / nr}, og, cols, k, 1, Mat{}, pa, Mat{}, nil, 0, Mat{y[j0:], ohw, 1}, ep, fill)
+					gemmTile(kn, gemmTask{0, mp, 0, np}, og, cols, k, 1, Mat{}, pa, Mat{}, nil, 0, Mat{y[j0:], ohw, 1}, ep, fill, kr[:np])
 				}
 			})
 		}
@@ -338,6 +370,49 @@ func (c *Conv2D) pointwise(dst, src []float32, n, hw int) {
 	}
 }
 
+// patchRow returns the input channel (within the group) and the tap (ky*KW
+// + kx) of row r of the im2col patch matrix, in the convolution's order.
+func (c *Conv2D) patchRow(r int) (ci, tap int) {
+	if c.tapMajor {
+		ig := c.p.InC / c.p.Groups
+		return r % ig, r / ig
+	}
+	kk := c.p.KH * c.p.KW
+	return r / kk, r % kk
+}
+
+// tapRows returns, for a tapMajor convolution, the range of patch rows (in the taps-outer order, row
+// tap*ig + ci) that may be non-zero for the output positions j0..j1 (j1
+// included): rows before the first and after the last tap that reaches the
+// input for any of them are zero. Kernel rows ky and columns kx are kept
+// when they reach the input for some output row and column the positions
+// span (a conservative test: a position range that spans several output
+// rows keeps every column).
+func (c *Conv2D) tapRows(j0, j1, h, w, ow int) kRange {
+	p := &c.p
+	ig := p.InC / p.Groups
+	oyA, oyB := j0/ow, j1/ow
+	oxA, oxB := j0%ow, j1%ow
+	if oyA != oyB {
+		oxA, oxB = 0, ow-1
+	}
+	span := func(k, a, b, stride, pad, dil, size int) (lo, hi int) {
+		lo, hi = k, -1
+		for t := 0; t < k; t++ {
+			if a*stride-pad+t*dil < size && b*stride-pad+t*dil >= 0 {
+				lo, hi = min(lo, t), t
+			}
+		}
+		return lo, hi + 1
+	}
+	kyLo, kyHi := span(p.KH, oyA, oyB, p.StrideH, p.PadH, p.DilH, h)
+	kxLo, kxHi := span(p.KW, oxA, oxB, p.StrideW, p.PadW, p.DilW, w)
+	if kyLo >= kyHi || kxLo >= kxHi {
+		return kRange{}
+	}
+	return kRange{(kyLo*p.KW + kxLo) * ig, ((kyHi-1)*p.KW + kxHi) * ig}
+}
+
 // panelRow stores a patch row (all the block's columns) as row i of
 // consecutive kcb x nr panels jp0..jp1-1 in dst (the layout bFiller
 // writes), zero-padding the columns of the last panel past len(row).
@@ -361,13 +436,13 @@ func panelRow(dst, row []float32, i, kcb, jp0, jp1, nr int) {
 
 // packPaddedPanels writes rows pc..pc+kcb-1 of column panels jp0..jp1-1
 // of a block's patch matrix into dst, as consecutive kcb x nr panels (a
-// bFiller). Entry (r, t), with r = (ci*KH + ky)*KW + kx, is x[base(r) +
-// off[t]], x being the zero-padded input [ig, hp, wp], base(r) = ci*hp*wp +
-// ky*DilH*wp + kx*DilW and off[t] the padded-input offset of the block's
-// output position t. A full panel whose offsets are consecutive (stride 1,
+// bFiller). Entry (r, t), with (ci, ky*KW + kx) = c.patchRow(r), is
+// x[base(r) + off[t]], x being the zero-padded input [ig, hp, wp], base(r) =
+// ci*hp*wp + ky*DilH*wp + kx*DilW and off[t] the padded-input offset of the
+// block's output position t. A full panel whose offsets are consecutive (stride 1,
 // within one output row) reads one contiguous run per row r.
-func packPaddedPanels(dst, x []float32, p *Conv2DParams, pp paddedInput, off []int, pc, kcb, jp0, jp1, nr int) {
-	kk := p.KH * p.KW
+func packPaddedPanels(dst, x []float32, c *Conv2D, pp paddedInput, off []int, pc, kcb, jp0, jp1, nr int) {
+	p := &c.p
 	plane := pp.hp * pp.wp
 	for jp := jp0; jp < jp1; jp++ {
 		t0 := jp * nr
@@ -377,7 +452,7 @@ func packPaddedPanels(dst, x []float32, p *Conv2DParams, pp paddedInput, off []i
 		run := nn == nr && o[nn-1]-o[0] == nr-1
 		for i := 0; i < kcb; i++ {
 			r := pc + i
-			ci, tap := r/kk, r%kk
+			ci, tap := c.patchRow(r)
 			base := ci*plane + tap/p.KW*p.DilH*pp.wp + tap%p.KW*p.DilW
 			di := d[i*nr : (i+1)*nr]
 			if run {

@@ -585,3 +585,64 @@ func TestPadPlanes(t *testing.T) {
 		}
 	}
 }
+
+// TestConv2DTapSkip checks that skipping the patch rows that are zero for a
+// whole panel (the taps in the padding) leaves every bit of the result
+// unchanged, on every im2col case and GEMM kernel, for the plain and the
+// padded input; and that the skip does happen on the ASPP's dilated
+// convolutions (a 64x48 map, dilation 9: the top and bottom 9 output rows
+// never reach a third of the taps).
+func TestConv2DTapSkip(t *testing.T) {
+	r := newRand(8)
+	cases := append([]convCase{
+		{p: Conv2DParams{InC: 16, OutC: 13, KH: 3, KW: 3, PadH: 9, PadW: 9, DilH: 9, DilW: 9, Act: ActReLU}, n: 1, h: 64, w: 48},
+	}, convCases...)
+	for _, kn := range convKernels(t) {
+		for _, tc := range cases {
+			name := kn.name + "/" + tc.name()
+			p := tc.p.withDefaults()
+			c, err := newConv2D(randNormal(r, p.OutC*p.InC/p.Groups*p.KH*p.KW, 0.5), randNormal(r, p.OutC, 1), tc.p, packerFor(kn))
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if c.kind != convIm2col {
+				continue
+			}
+			src := randNormal(r, tc.n*p.InC*tc.h*tc.w, 1)
+			oh, ow := p.OutSize(tc.h, tc.w)
+			pad := max(p.PadH, p.PadW)
+			xp := make([]float32, tc.n*p.InC*(tc.h+2*pad)*(tc.w+2*pad))
+			PadPlanes(xp, src, tc.n*p.InC, tc.h, tc.w, pad)
+			for _, pp := range []*paddedInput{nil, {pad: pad, hp: tc.h + 2*pad, wp: tc.w + 2*pad}} {
+				in := src
+				if pp != nil {
+					in = xp
+				}
+				full := make([]float32, tc.n*p.OutC*oh*ow)
+				skipped := make([]float32, len(full))
+				c.im2colGemm(full, in, tc.n, tc.h, tc.w, oh, ow, pp, false)
+				c.im2colGemm(skipped, in, tc.n, tc.h, tc.w, oh, ow, pp, true)
+				for i := range full {
+					if math.Float32bits(full[i]) != math.Float32bits(skipped[i]) {
+						t.Fatalf("%s (padded %v): skipping zero taps changed output %d: %g vs %g", name, pp != nil, i, skipped[i], full[i])
+					}
+				}
+			}
+		}
+	}
+	c, err := NewConv2D(make([]float32, 128*128*9), nil, Conv2DParams{InC: 128, OutC: 128, KH: 3, KW: 3, PadH: 9, PadW: 9, DilH: 9, DilW: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const h, w = 64, 48
+	skippedRows := 0
+	for j := 0; j < h*w; j += 16 {
+		kr := c.tapRows(j, j+15, h, w, w)
+		skippedRows += 9*128 - (kr.hi - kr.lo)
+	}
+	// 9 top and 9 bottom output rows, 3 panels each, skip 3 taps of 128
+	// rows: the first ky = 0 row of taps, or the last ky = 2 one.
+	if want := 2 * 9 * 3 * 3 * 128; skippedRows != want {
+		t.Fatalf("dilation 9 on 64x48: %d patch rows skipped over all panels, want %d", skippedRows, want)
+	}
+}

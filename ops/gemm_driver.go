@@ -133,7 +133,7 @@ func gemmK(kn *kernel, maxWorkers, m, n, k int, alpha float32, a Mat, pa *Packed
 		w = 1
 	}
 	if w <= 1 {
-		gemmTile(kn, gemmTask{0, mp, 0, np}, m, n, k, alpha, a, pa, b, pb, beta, c, ep, nil)
+		gemmTile(kn, gemmTask{0, mp, 0, np}, m, n, k, alpha, a, pa, b, pb, beta, c, ep, nil, nil)
 		return
 	}
 	// Split the dimension with more panels, so each worker gets a balanced,
@@ -146,7 +146,7 @@ func gemmK(kn *kernel, maxWorkers, m, n, k int, alpha float32, a Mat, pa *Packed
 	}
 	fork(w, func(t int) {
 		if tk := split(t); tk.ip0 < tk.ip1 && tk.jp0 < tk.jp1 {
-			gemmTile(kn, tk, m, n, k, alpha, a, pa, b, pb, beta, c, ep, nil)
+			gemmTile(kn, tk, m, n, k, alpha, a, pa, b, pb, beta, c, ep, nil, nil)
 		}
 	})
 }
@@ -157,10 +157,20 @@ func gemmK(kn *kernel, maxWorkers, m, n, k int, alpha float32, a Mat, pa *Packed
 // writes, zero-padding the columns of the last panel past n.
 type bFiller func(dst []float32, pc, kcb, jp0, jp1 int)
 
+// kRange is the range [lo, hi) of rows of B that may be non-zero in one
+// column panel; the rows outside it are zero in the whole panel.
+type kRange struct{ lo, hi int }
+
 // gemmTile runs the blocked loops over one worker's rectangle of C. With
 // fill non-nil, B is not read: each K block of B panels is written by fill
-// just before it is used (while it is in this core's L2).
-func gemmTile(kn *kernel, tk gemmTask, m, n, k int, alpha float32, a Mat, pa *PackedA, b Mat, pb *PackedB, beta float32, c Mat, ep Epilogue, fill bFiller) {
+// just before it is used (while it is in this core's L2). With kr non-nil,
+// kr[jp] bounds the rows of B that may be non-zero in column panel jp (a
+// convolution's taps that fall in the padding for every position of the
+// panel), and the micro-kernels skip the zero rows at the start and the end
+// of each K block. That leaves every sum unchanged: the kernels accumulate
+// one product after the other, and adding the skipped products (exact
+// zeros, for finite A) does not change a non-zero sum.
+func gemmTile(kn *kernel, tk gemmTask, m, n, k int, alpha float32, a Mat, pa *PackedA, b Mat, pb *PackedB, beta float32, c Mat, ep Epilogue, fill bFiller, kr []kRange) {
 	mr, nr := kn.mr, kn.nr
 	mp := (m + mr - 1) / mr
 	np := (n + nr - 1) / nr
@@ -210,6 +220,10 @@ func gemmTile(kn *kernel, tk gemmTask, m, n, k int, alpha float32, a Mat, pa *Pa
 					bp := bblk[(jp-jc)*kcb*nr : (jp-jc+1)*kcb*nr]
 					j0 := jp * nr
 					nn := min(nr, n-j0)
+					p0, p1 := 0, kcb // rows of this K block to multiply
+					if kr != nil {
+						p0, p1 = min(max(kr[jp].lo-pc, 0), kcb), min(max(kr[jp].hi-pc, 0), kcb)
+					}
 					for ip := ic; ip < icEnd; ip++ {
 						i0 := ip * mr
 						mm := min(mr, m-i0)
@@ -228,10 +242,15 @@ func gemmTile(kn *kernel, tk gemmTask, m, n, k int, alpha float32, a Mat, pa *Pa
 							packA(ap, a, i0, mm, pc, kcb, mr)
 						}
 						off := i0*c.RS + j0*c.CS
-						if mm == mr && nn == nr && c.CS == 1 {
-							kn.micro(kcb, ap, ars, aks, bp, c.Data[off:off+(mr-1)*c.RS+nr], c.RS, alpha, cbeta)
-						} else {
-							kn.micro(kcb, ap, ars, aks, bp, tile[:mr*nr], nr, alpha, 0)
+						switch {
+						case p0 >= p1: // all of B's rows are zero here
+							if cbeta == 0 {
+								zeroTile(c, off, mm, nn)
+							}
+						case mm == mr && nn == nr && c.CS == 1:
+							kn.micro(p1-p0, ap[p0*aks:], ars, aks, bp[p0*nr:], c.Data[off:off+(mr-1)*c.RS+nr], c.RS, alpha, cbeta)
+						default:
+							kn.micro(p1-p0, ap[p0*aks:], ars, aks, bp[p0*nr:], tile[:mr*nr], nr, alpha, 0)
 							mergeTile(tile[:], nr, c, off, mm, nn, cbeta)
 						}
 						if last {
@@ -250,6 +269,15 @@ const packAReuse = 8
 
 // maxTile bounds mr*nr over all kernels.
 const maxTile = 16 * 32
+
+// zeroTile sets the mm x nn block of C at off to zero.
+func zeroTile(c Mat, off, mm, nn int) {
+	for i := 0; i < mm; i++ {
+		for j := 0; j < nn; j++ {
+			c.Data[off+i*c.RS+j*c.CS] = 0
+		}
+	}
+}
 
 // mergeTile writes c = t + beta*c for the valid mm x nn corner of a tile.
 func mergeTile(t []float32, ldt int, c Mat, off, mm, nn int, beta float32) {
