@@ -30,14 +30,64 @@ func softmaxWith(x []float32, n int, exp func(dst, src []float32, a, b float32) 
 func softmaxRows(x []float32, n, lo, hi int, exp func(dst, src []float32, a, b float32) float32) {
 	for r := lo; r < hi; r++ {
 		row := x[r*n : (r+1)*n]
-		m := row[0]
-		for _, v := range row[1:] {
-			m = max(m, v)
+		inv := 1 / exp(row, row, 1, -rowMax(row))
+		scaleVec(row, inv)
+	}
+}
+
+// rowMax returns the largest value of a non-empty row, ignoring NaNs (a
+// softmax row holding a NaN still comes out all NaN: its exp is NaN, and so
+// is the sum that scales the row). Four running maxima and plain
+// comparisons: Go's max builtin orders NaNs and signed zeros, which costs
+// branches on every value.
+func rowMax(row []float32) float32 {
+	m0 := row[0]
+	m1, m2, m3 := m0, m0, m0
+	i := 0
+	for ; i+4 <= len(row); i += 4 {
+		v := row[i : i+4 : i+4]
+		if v[0] > m0 {
+			m0 = v[0]
 		}
-		inv := 1 / exp(row, row, 1, -m)
-		for i := range row {
-			row[i] *= inv
+		if v[1] > m1 {
+			m1 = v[1]
 		}
+		if v[2] > m2 {
+			m2 = v[2]
+		}
+		if v[3] > m3 {
+			m3 = v[3]
+		}
+	}
+	for ; i < len(row); i++ {
+		if row[i] > m0 {
+			m0 = row[i]
+		}
+	}
+	if m1 > m0 {
+		m0 = m1
+	}
+	if m3 > m2 {
+		m2 = m3
+	}
+	if m2 > m0 {
+		m0 = m2
+	}
+	return m0
+}
+
+// scaleVec multiplies x by s in place.
+func scaleVec(x []float32, s float32) {
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		v := x[i : i+4 : i+4]
+		v[0] *= s
+		v[1] *= s
+		v[2] *= s
+		v[3] *= s
+	}
+	for ; i < len(x); i++ {
+		x[i] *= s
 	}
 }
 

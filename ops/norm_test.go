@@ -64,10 +64,16 @@ func TestSoftmax(t *testing.T) {
 				}
 			}
 		}
-		x := []float32{1, float32(math.NaN()), 2}
-		softmaxWith(x, 3, im.expAll)
-		if x[0] == x[0] || x[2] == x[2] {
-			t.Errorf("%s: softmax of a row with NaN = %v, want all NaN", im.name, x)
+		nan := float32(math.NaN())
+		for _, row := range [][]float32{{1, nan, 2}, {nan, 1, 2, 3, 4, 5}, {1, 2, 3, 4, 5, 6, 7, nan}} {
+			x := append([]float32(nil), row...)
+			softmaxWith(x, len(x), im.expAll)
+			for _, v := range x {
+				if v == v {
+					t.Errorf("%s: softmax of %v = %v, want all NaN", im.name, row, x)
+					break
+				}
+			}
 		}
 	}
 }

@@ -471,10 +471,17 @@ func channelSoftmaxMul(s, t, u []float32, b, ch, hw int, work []float32) {
 			for k := 0; k < ch; k++ {
 				sk := s[base+k*hw : base+k*hw+len(mx)]
 				tk := t[base+k*hw : base+k*hw+len(mx)]
+				mx := mx[:len(sk)]
 				for i := range sk {
 					v := sk[i] + tk[i]
 					sk[i] = v
-					mx[i] = max(mx[i], v)
+					// A plain comparison: the max builtin's NaN and
+					// signed-zero ordering costs branches per value. A
+					// NaN skipped here still makes its pixel all NaN
+					// through the exp and the sum.
+					if v > mx[i] {
+						mx[i] = v
+					}
 				}
 			}
 			clear(sum)
