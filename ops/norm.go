@@ -35,6 +35,45 @@ func softmaxRows(x []float32, n, lo, hi int, exp func(dst, src []float32, a, b f
 	}
 }
 
+// sum64 returns the sum of x accumulated in float64, in four interleaved
+// partial sums (independent chains of additions, four times the throughput
+// of one), added pairwise at the end.
+func sum64(x []float32) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		v := x[i : i+4 : i+4]
+		s0 += float64(v[0])
+		s1 += float64(v[1])
+		s2 += float64(v[2])
+		s3 += float64(v[3])
+	}
+	for ; i < len(x); i++ {
+		s0 += float64(x[i])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// sumSq64 returns the sum of (x[i] - mu)^2 accumulated in float64 as
+// sum64 does.
+func sumSq64(x []float32, mu float64) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		v := x[i : i+4 : i+4]
+		d0, d1, d2, d3 := float64(v[0])-mu, float64(v[1])-mu, float64(v[2])-mu, float64(v[3])-mu
+		s0 += float64(d0 * d0)
+		s1 += float64(d1 * d1)
+		s2 += float64(d2 * d2)
+		s3 += float64(d3 * d3)
+	}
+	for ; i < len(x); i++ {
+		d := float64(x[i]) - mu
+		s0 += float64(d * d)
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
 // rowMax returns the largest value of a non-empty row, ignoring NaNs (a
 // softmax row holding a NaN still comes out all NaN: its exp is NaN, and so
 // is the sum that scales the row). Four running maxima and plain
@@ -121,16 +160,8 @@ func LayerNormStats(dst, src []float32, n int, gamma, beta []float32, eps float3
 		for r := lo; r < hi; r++ {
 			x := src[r*n : (r+1)*n]
 			y := dst[r*n : (r+1)*n]
-			var s float64
-			for _, v := range x {
-				s += float64(v)
-			}
-			mu := s / float64(n)
-			var q float64
-			for _, v := range x {
-				d := float64(v) - mu
-				q += float64(d * d)
-			}
+			mu := sum64(x) / float64(n)
+			q := sumSq64(x, mu)
 			rs := 1 / math.Sqrt(q/float64(n)+float64(eps))
 			if mean != nil {
 				mean[r] = float32(mu)
