@@ -253,10 +253,15 @@ func gemmTile(kn *kernel, tk gemmTask, m, n, k int, alpha float32, a Mat, pa *Pa
 							kn.micro(p1-p0, ap[p0*aks:], ars, aks, bp[p0*nr:], tile[:mr*nr], nr, alpha, 0)
 							mergeTile(tile[:], nr, c, off, mm, nn, cbeta)
 						}
-						if last {
-							applyEpilogue(c, ep, i0, mm, j0, nn)
-						}
 					}
+				}
+				if last {
+					// The epilogue runs once the block is done, on rows
+					// as long as the block, not per micro-tile: GELU and
+					// the bias cost a call per row, which a 16-wide tile
+					// row does not amortise.
+					i0, j0 := ic*mr, jc*nr
+					applyEpilogue(c, ep, i0, min(icEnd*mr, m)-i0, j0, min(jcEnd*nr, n)-j0)
 				}
 			}
 		}
