@@ -491,6 +491,10 @@ func packB(dst []float32, b Mat, p0, kcb, j0, nn, nr int) {
 		}
 		return
 	}
+	if b.RS == 1 && nn == 16 && nr == 16 {
+		packBT16(dst, b, p0, kcb, j0)
+		return
+	}
 	if b.RS == 1 {
 		// A transposed row-major matrix: column j of the panel is a
 		// contiguous run of the source. Read the nn runs side by side, p
@@ -512,6 +516,30 @@ func packB(dst []float32, b Mat, p0, kcb, j0, nn, nr int) {
 		base := p0*b.RS + (j0+j)*b.CS
 		for p := 0; p < kcb; p++ {
 			dst[p*nr+j] = b.Data[base+p*b.RS]
+		}
+	}
+}
+
+// packBT16 is packB for a full 16-column panel of a transposed row-major
+// matrix (b.RS == 1: column j0+j is a contiguous run starting at
+// (j0+j)*b.CS): four values of each of the 16 runs are read at a time and
+// written to four consecutive panel rows, so that every load brings four
+// values and the 16 runs need one bounds check per group of four rows.
+func packBT16(dst []float32, b Mat, p0, kcb, j0 int) {
+	dst = dst[:kcb*16]
+	p := 0
+	for ; p+4 <= kcb; p += 4 {
+		d := (*[64]float32)(dst[p*16:])
+		for j := 0; j < 16; j++ {
+			o := (j0+j)*b.CS + p0 + p
+			s := (*[4]float32)(b.Data[o : o+4])
+			d[j], d[16+j], d[32+j], d[48+j] = s[0], s[1], s[2], s[3]
+		}
+	}
+	for ; p < kcb; p++ {
+		row := dst[p*16 : p*16+16]
+		for j := range row {
+			row[j] = b.Data[(j0+j)*b.CS+p0+p]
 		}
 	}
 }

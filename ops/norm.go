@@ -74,62 +74,6 @@ func sumSq64(x []float32, mu float64) float64 {
 	return (s0 + s1) + (s2 + s3)
 }
 
-// rowMax returns the largest value of a non-empty row, ignoring NaNs (a
-// softmax row holding a NaN still comes out all NaN: its exp is NaN, and so
-// is the sum that scales the row). Four running maxima and plain
-// comparisons: Go's max builtin orders NaNs and signed zeros, which costs
-// branches on every value.
-func rowMax(row []float32) float32 {
-	m0 := row[0]
-	m1, m2, m3 := m0, m0, m0
-	i := 0
-	for ; i+4 <= len(row); i += 4 {
-		v := row[i : i+4 : i+4]
-		if v[0] > m0 {
-			m0 = v[0]
-		}
-		if v[1] > m1 {
-			m1 = v[1]
-		}
-		if v[2] > m2 {
-			m2 = v[2]
-		}
-		if v[3] > m3 {
-			m3 = v[3]
-		}
-	}
-	for ; i < len(row); i++ {
-		if row[i] > m0 {
-			m0 = row[i]
-		}
-	}
-	if m1 > m0 {
-		m0 = m1
-	}
-	if m3 > m2 {
-		m2 = m3
-	}
-	if m2 > m0 {
-		m0 = m2
-	}
-	return m0
-}
-
-// scaleVec multiplies x by s in place.
-func scaleVec(x []float32, s float32) {
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		v := x[i : i+4 : i+4]
-		v[0] *= s
-		v[1] *= s
-		v[2] *= s
-		v[3] *= s
-	}
-	for ; i < len(x); i++ {
-		x[i] *= s
-	}
-}
-
 // LayerNorm normalises every row of src (rows of n values; len(src) a
 // multiple of n) over its n values, as torch.nn.LayerNorm over the last
 // dimension: dst = (x - mean) / sqrt(var + eps) * gamma + beta, with the

@@ -1,0 +1,86 @@
+//go:build !noasm
+
+#include "textflag.h"
+
+// -Inf as a float32 bit pattern.
+#define NEGINF $0xff800000
+
+// func maxAVX2(x []float32) float32
+//
+// Register plan:
+//	SI x, CX elements left (a multiple of 8, at least 8)
+//	Y0, Y1 running maxima (8 lanes each, two chains to hide VMAXPS's
+//	latency), Y2, Y3 the loaded values
+//
+// Loop: 16 values per iteration into Y0 and Y1, then one step of 8 into Y0
+// when CX was an odd multiple of 8. Each step is VMAXPS acc, data -> acc
+// with the accumulator as the SECOND source, which VMAXPS returns when the
+// data is a NaN or equal to it (+0 vs -0): NaNs are skipped and the value
+// seen first is kept, as rowMaxGeneric does. The two chains and then the 8
+// lanes are combined the same way (by halves) at the end.
+TEXT ·maxAVX2(SB), NOSPLIT, $0-28
+	MOVQ x_base+0(FP), SI
+	MOVQ x_len+8(FP), CX
+	MOVL NEGINF, AX
+	VMOVD AX, X0
+	VBROADCASTSS X0, Y0
+	VMOVAPS Y0, Y1
+
+max16:
+	CMPQ CX, $16
+	JLT  max8
+	VMOVUPS (SI), Y2
+	VMOVUPS 32(SI), Y3
+	VMAXPS Y0, Y2, Y0 // Y0 = Y2 > Y0 ? Y2 : Y0
+	VMAXPS Y1, Y3, Y1
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JMP  max16
+
+max8:
+	TESTQ CX, CX
+	JZ    maxreduce
+	VMOVUPS (SI), Y2
+	VMAXPS Y0, Y2, Y0
+
+maxreduce:
+	VMAXPS Y0, Y1, Y0 // chain 1 replaces chain 0 only when greater
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS X0, X1, X0
+	VSHUFPS $0x4e, X0, X0, X1
+	VMAXPS X0, X1, X0
+	VSHUFPS $0xb1, X0, X0, X1
+	VMAXPS X0, X1, X0
+	VMOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func scaleAVX2(x []float32, s float32)
+//
+// Register plan: SI x, CX elements left (a multiple of 8), Y0 s, Y1..Y2
+// values. Loop: 16 values per iteration, then one step of 8.
+TEXT ·scaleAVX2(SB), NOSPLIT, $0-28
+	MOVQ x_base+0(FP), SI
+	MOVQ x_len+8(FP), CX
+	VBROADCASTSS s+24(FP), Y0
+
+scale16:
+	CMPQ CX, $16
+	JLT  scale8
+	VMULPS (SI), Y0, Y1
+	VMULPS 32(SI), Y0, Y2
+	VMOVUPS Y1, (SI)
+	VMOVUPS Y2, 32(SI)
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JMP  scale16
+
+scale8:
+	TESTQ CX, CX
+	JZ    scaledone
+	VMULPS (SI), Y0, Y1
+	VMOVUPS Y1, (SI)
+
+scaledone:
+	VZEROUPPER
+	RET

@@ -1,0 +1,65 @@
+package ops
+
+import "math"
+
+// Row kernels of the softmax: the maximum of a row and its scaling. The
+// pure-Go forms below are the reference and the fall-back; rowops_amd64.s
+// has AVX2 forms (rowMax and scaleVec dispatch between them).
+
+// rowMaxGeneric returns the largest value of x that is not a NaN (-Inf if
+// there is none, or if x is empty). A softmax row holding a NaN still comes
+// out all NaN: its exp is NaN, and so is the sum that scales the row. Four
+// running maxima with plain comparisons: Go's max builtin orders NaNs and
+// signed zeros, which costs branches on every value. When the maximum is
+// zero, which of +0 and -0 comes back depends on the path (the softmax is
+// the same either way).
+func rowMaxGeneric(x []float32) float32 {
+	m0 := float32(math.Inf(-1))
+	m1, m2, m3 := m0, m0, m0
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		v := x[i : i+4 : i+4]
+		if v[0] > m0 {
+			m0 = v[0]
+		}
+		if v[1] > m1 {
+			m1 = v[1]
+		}
+		if v[2] > m2 {
+			m2 = v[2]
+		}
+		if v[3] > m3 {
+			m3 = v[3]
+		}
+	}
+	for ; i < len(x); i++ {
+		if x[i] > m0 {
+			m0 = x[i]
+		}
+	}
+	if m1 > m0 {
+		m0 = m1
+	}
+	if m3 > m2 {
+		m2 = m3
+	}
+	if m2 > m0 {
+		m0 = m2
+	}
+	return m0
+}
+
+// scaleGeneric multiplies x by s in place.
+func scaleGeneric(x []float32, s float32) {
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		v := x[i : i+4 : i+4]
+		v[0] *= s
+		v[1] *= s
+		v[2] *= s
+		v[3] *= s
+	}
+	for ; i < len(x); i++ {
+		x[i] *= s
+	}
+}

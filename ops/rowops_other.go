@@ -1,0 +1,9 @@
+//go:build !amd64 || noasm
+
+package ops
+
+// rowMax returns the largest non-NaN value of x (-Inf if none).
+func rowMax(x []float32) float32 { return rowMaxGeneric(x) }
+
+// scaleVec multiplies x by s in place.
+func scaleVec(x []float32, s float32) { scaleGeneric(x, s) }

@@ -1,0 +1,71 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+	"testing"
+)
+
+// TestRowMaxScale checks rowMax and scaleVec (the dispatched path: AVX2 on
+// amd64 hosts that have it) against plain loops and the pure-Go forms, on
+// ragged lengths, with NaNs, infinities and signed zeros placed at the
+// start, in the vector body and in the tail.
+func TestRowMaxScale(t *testing.T) {
+	t.Logf("row kernels on path %s", Path())
+	r := newRand(12)
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	for _, n := range append([]int{1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33, 63, 64, 65, 191, 192, 193}, raggedSizes...) {
+		for variant := 0; variant < 6; variant++ {
+			x := randNormal(r, n, 5)
+			switch variant {
+			case 1: // NaNs everywhere but one value
+				for i := range x {
+					if i != n/2 {
+						x[i] = nan
+					}
+				}
+			case 2: // all NaN
+				for i := range x {
+					x[i] = nan
+				}
+			case 3: // +Inf in the tail, NaN first
+				x[0], x[n-1] = nan, inf
+			case 4: // all -Inf
+				for i := range x {
+					x[i] = -inf
+				}
+			case 5: // signed zeros and negatives: the maximum is zero
+				for i := range x {
+					x[i] = -float32(math.Abs(float64(x[i])))
+					if i%3 == 0 {
+						x[i] = float32(math.Copysign(0, float64(i%2*2-1)))
+					}
+				}
+			}
+			want := float32(math.Inf(-1))
+			for _, v := range x {
+				if v > want {
+					want = v
+				}
+			}
+			name := fmt.Sprintf("n=%d/variant%d", n, variant)
+			if got := rowMax(x); got != want && !(got != got && want != want) {
+				t.Fatalf("%s: rowMax = %g, want %g", name, got, want)
+			}
+			if got := rowMaxGeneric(x); got != want {
+				t.Fatalf("%s: rowMaxGeneric = %g, want %g", name, got, want)
+			}
+			s := float32(r.NormFloat64())
+			y, buf := guarded(n)
+			copy(y, x)
+			scaleVec(y, s)
+			checkGuards(t, name+" scale", buf)
+			for i, v := range x {
+				w := v * s
+				if math.Float32bits(y[i]) != math.Float32bits(w) && !(w != w && y[i] != y[i]) {
+					t.Fatalf("%s: scaleVec[%d] = %g, want %g", name, i, y[i], w)
+				}
+			}
+		}
+	}
+}
