@@ -35,6 +35,34 @@ func softmaxRows(x []float32, n, lo, hi int, exp func(dst, src []float32, a, b f
 	}
 }
 
+// layerNormRow is the pure-Go LayerNorm of one row (gamma and beta may be
+// nil); it returns the row's mean and 1/sqrt(var + eps).
+func layerNormRow(y, x, gamma, beta []float32, eps float32) (mean, rstd float32) {
+	n := len(x)
+	mu := sum64(x) / float64(n)
+	q := sumSq64(x, mu)
+	rs := 1 / math.Sqrt(q/float64(n)+float64(eps))
+	switch {
+	case gamma == nil && beta == nil:
+		for i, v := range x {
+			y[i] = float32((float64(v) - mu) * rs)
+		}
+	case gamma == nil:
+		for i, v := range x {
+			y[i] = float32(float64((float64(v)-mu)*rs) + float64(beta[i]))
+		}
+	case beta == nil:
+		for i, v := range x {
+			y[i] = float32((float64(v) - mu) * rs * float64(gamma[i]))
+		}
+	default:
+		for i, v := range x {
+			y[i] = float32(float64((float64(v)-mu)*rs*float64(gamma[i])) + float64(beta[i]))
+		}
+	}
+	return float32(mu), float32(rs)
+}
+
 // sum64 returns the sum of x accumulated in float64, in four interleaved
 // partial sums (independent chains of additions, four times the throughput
 // of one), added pairwise at the end.
@@ -104,32 +132,15 @@ func LayerNormStats(dst, src []float32, n int, gamma, beta []float32, eps float3
 		for r := lo; r < hi; r++ {
 			x := src[r*n : (r+1)*n]
 			y := dst[r*n : (r+1)*n]
-			mu := sum64(x) / float64(n)
-			q := sumSq64(x, mu)
-			rs := 1 / math.Sqrt(q/float64(n)+float64(eps))
+			m, s, ok := layerNormRowAsm(y, x, gamma, beta, eps)
+			if !ok {
+				m, s = layerNormRow(y, x, gamma, beta, eps)
+			}
 			if mean != nil {
-				mean[r] = float32(mu)
+				mean[r] = m
 			}
 			if rstd != nil {
-				rstd[r] = float32(rs)
-			}
-			switch {
-			case gamma == nil && beta == nil:
-				for i, v := range x {
-					y[i] = float32((float64(v) - mu) * rs)
-				}
-			case gamma == nil:
-				for i, v := range x {
-					y[i] = float32(float64((float64(v)-mu)*rs) + float64(beta[i]))
-				}
-			case beta == nil:
-				for i, v := range x {
-					y[i] = float32((float64(v) - mu) * rs * float64(gamma[i]))
-				}
-			default:
-				for i, v := range x {
-					y[i] = float32(float64((float64(v)-mu)*rs*float64(gamma[i])) + float64(beta[i]))
-				}
+				rstd[r] = s
 			}
 		}
 	})

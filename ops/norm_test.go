@@ -277,3 +277,63 @@ func TestFoldBatchNorm(t *testing.T) {
 		}
 	}
 }
+
+// TestLayerNormRowPaths checks the assembly LayerNorm row (where this host
+// has one) against the pure-Go row on ragged lengths, rows with a large
+// mean and constant rows: outputs, mean and rstd within one float32 ulp
+// (both compute in float64; only the order of the two sums differs).
+func TestLayerNormRowPaths(t *testing.T) {
+	r := newRand(13)
+	ulps := func(a, b float32) int64 {
+		ia, ib := int64(int32(math.Float32bits(a))), int64(int32(math.Float32bits(b)))
+		if ia < 0 {
+			ia = math.MinInt32 - ia
+		}
+		if ib < 0 {
+			ib = math.MinInt32 - ib
+		}
+		d := ia - ib
+		if d < 0 {
+			d = -d
+		}
+		return d
+	}
+	ran := false
+	for _, n := range append([]int{2, 4, 5, 12, 19, 20, 31, 64, 768, 769}, raggedSizes...) {
+		for variant := 0; variant < 3; variant++ {
+			x := randNormal(r, n, 2)
+			switch variant {
+			case 1:
+				for i := range x {
+					x[i] += 3000
+				}
+			case 2:
+				for i := range x {
+					x[i] = 1.5
+				}
+			}
+			gamma, beta := randNormal(r, n, 1), randNormal(r, n, 1)
+			want := make([]float32, n)
+			wm, ws := layerNormRow(want, x, gamma, beta, 1e-5)
+			got, buf := guarded(n)
+			gm, gs, ok := layerNormRowAsm(got, x, gamma, beta, 1e-5)
+			if !ok {
+				continue
+			}
+			ran = true
+			name := fmt.Sprintf("n=%d/variant%d", n, variant)
+			checkGuards(t, name, buf)
+			if ulps(gm, wm) > 1 || ulps(gs, ws) > 1 {
+				t.Fatalf("%s: mean %g rstd %g, Go %g %g", name, gm, gs, wm, ws)
+			}
+			for i := range got {
+				if ulps(got[i], want[i]) > 1 {
+					t.Fatalf("%s: y[%d] = %g, Go %g", name, i, got[i], want[i])
+				}
+			}
+		}
+	}
+	if !ran {
+		t.Skipf("no assembly LayerNorm on path %s", Path())
+	}
+}
