@@ -370,19 +370,6 @@ func applyEpilogue(c Mat, ep Epilogue, i0, mm, j0, nn int) {
 	}
 }
 
-func addScalar(x []float32, s float32) {
-	for i := range x {
-		x[i] += s
-	}
-}
-
-func addVec(x, y []float32) {
-	y = y[:len(x)]
-	for i := range x {
-		x[i] += y[i]
-	}
-}
-
 // packA copies rows i0..i0+mm-1, columns p0..p0+kcb-1 of a into dst as kcb
 // groups of mr values (column p of the panel), zero-padding rows mm..mr-1.
 func packA(dst []float32, a Mat, i0, mm, p0, kcb, mr int) {

@@ -13,6 +13,17 @@ func maxAVX2(x []float32) float32
 //go:noescape
 func scaleAVX2(x []float32, s float32)
 
+// addScalarAVX2 computes x[i] += s for len(x) a multiple of 8.
+//
+//go:noescape
+func addScalarAVX2(x []float32, s float32)
+
+// addVecAVX2 computes x[i] += y[i] for len(x) a multiple of 8 (y at least
+// as long).
+//
+//go:noescape
+func addVecAVX2(x, y []float32)
+
 // rowMax returns the largest non-NaN value of x (-Inf if none), on the path
 // chosen at init.
 func rowMax(x []float32) float32 {
@@ -39,4 +50,29 @@ func scaleVec(x []float32, s float32) {
 		body = 0
 	}
 	scaleGeneric(x[body:], s)
+}
+
+// addScalar adds s to every value of x (a convolution's bias along one
+// output row), on the path chosen at init.
+func addScalar(x []float32, s float32) {
+	body := len(x) &^ 7
+	if useAVX2 && body > 0 {
+		addScalarAVX2(x[:body], s)
+	} else {
+		body = 0
+	}
+	addScalarGeneric(x[body:], s)
+}
+
+// addVec adds y[i] to x[i] (a linear layer's bias along one output row;
+// y at least as long as x), on the path chosen at init.
+func addVec(x, y []float32) {
+	y = y[:len(x)]
+	body := len(x) &^ 7
+	if useAVX2 && body > 0 {
+		addVecAVX2(x[:body], y[:body])
+	} else {
+		body = 0
+	}
+	addVecGeneric(x[body:], y[body:])
 }

@@ -84,3 +84,68 @@ scale8:
 scaledone:
 	VZEROUPPER
 	RET
+
+// func addScalarAVX2(x []float32, s float32)
+//
+// Register plan: SI x, CX elements left (a multiple of 8), Y0 s, Y1..Y2
+// values. Loop: 16 values per iteration, then one step of 8.
+TEXT ·addScalarAVX2(SB), NOSPLIT, $0-28
+	MOVQ x_base+0(FP), SI
+	MOVQ x_len+8(FP), CX
+	VBROADCASTSS s+24(FP), Y0
+
+adds16:
+	CMPQ CX, $16
+	JLT  adds8
+	VADDPS (SI), Y0, Y1
+	VADDPS 32(SI), Y0, Y2
+	VMOVUPS Y1, (SI)
+	VMOVUPS Y2, 32(SI)
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JMP  adds16
+
+adds8:
+	TESTQ CX, CX
+	JZ    addsdone
+	VADDPS (SI), Y0, Y1
+	VMOVUPS Y1, (SI)
+
+addsdone:
+	VZEROUPPER
+	RET
+
+// func addVecAVX2(x, y []float32)
+//
+// Register plan: SI x, DI y, CX elements left (a multiple of 8), Y1..Y2
+// values. Loop: 16 values per iteration, then one step of 8. x[i] + y[i]
+// in that order (addition is commutative in IEEE arithmetic anyway).
+TEXT ·addVecAVX2(SB), NOSPLIT, $0-48
+	MOVQ x_base+0(FP), SI
+	MOVQ x_len+8(FP), CX
+	MOVQ y_base+24(FP), DI
+
+addv16:
+	CMPQ CX, $16
+	JLT  addv8
+	VMOVUPS (SI), Y1
+	VMOVUPS 32(SI), Y2
+	VADDPS (DI), Y1, Y1
+	VADDPS 32(DI), Y2, Y2
+	VMOVUPS Y1, (SI)
+	VMOVUPS Y2, 32(SI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  addv16
+
+addv8:
+	TESTQ CX, CX
+	JZ    addvdone
+	VMOVUPS (SI), Y1
+	VADDPS (DI), Y1, Y1
+	VMOVUPS Y1, (SI)
+
+addvdone:
+	VZEROUPPER
+	RET

@@ -63,3 +63,18 @@ func scaleGeneric(x []float32, s float32) {
 		x[i] *= s
 	}
 }
+
+// addScalarGeneric adds s to every value of x.
+func addScalarGeneric(x []float32, s float32) {
+	for i := range x {
+		x[i] += s
+	}
+}
+
+// addVecGeneric adds y[i] to x[i] (y at least as long as x).
+func addVecGeneric(x, y []float32) {
+	y = y[:len(x)]
+	for i := range x {
+		x[i] += y[i]
+	}
+}

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestRowMaxScale checks rowMax and scaleVec (the dispatched path: AVX2 on
+// TestRowMaxScale checks rowMax, scaleVec, addScalar and addVec (the dispatched path: AVX2 on
 // amd64 hosts that have it) against plain loops and the pure-Go forms, on
 // ragged lengths, with NaNs, infinities and signed zeros placed at the
 // start, in the vector body and in the tail.
@@ -56,6 +56,23 @@ func TestRowMaxScale(t *testing.T) {
 				t.Fatalf("%s: rowMaxGeneric = %g, want %g", name, got, want)
 			}
 			s := float32(r.NormFloat64())
+			z, zbuf := guarded(n)
+			copy(z, x)
+			addScalar(z, s)
+			checkGuards(t, name+" addScalar", zbuf)
+			bias := randNormal(r, n+1, 1)
+			u, ubuf := guarded(n)
+			copy(u, x)
+			addVec(u, bias)
+			checkGuards(t, name+" addVec", ubuf)
+			for i, v := range x {
+				if w := v + s; math.Float32bits(z[i]) != math.Float32bits(w) && !(w != w && z[i] != z[i]) {
+					t.Fatalf("%s: addScalar[%d] = %g, want %g", name, i, z[i], w)
+				}
+				if w := v + bias[i]; math.Float32bits(u[i]) != math.Float32bits(w) && !(w != w && u[i] != u[i]) {
+					t.Fatalf("%s: addVec[%d] = %g, want %g", name, i, u[i], w)
+				}
+			}
 			y, buf := guarded(n)
 			copy(y, x)
 			scaleVec(y, s)
