@@ -17,6 +17,13 @@ package ops
 //go:noescape
 func sgemm6x16AVX2(kc int, a *float32, ars, aks int, b, c *float32, ldc int, alpha, beta float32)
 
+// sgemm6x16AVX2N is sgemm6x16AVX2 on np consecutive row panels of C (6 rows
+// each, ldc apart) with the same B panel, panel i reading A at
+// a[i*apanel:] through ars and aks.
+//
+//go:noescape
+func sgemm6x16AVX2N(np, kc int, a *float32, ars, aks, apanel int, b, c *float32, ldc int, alpha, beta float32)
+
 // sgemm12x32AVX512 is the AVX-512 micro-kernel (MR=12, NR=32), the same
 // computation as sgemm6x16AVX2 on a 12 x 32 tile.
 //
@@ -30,13 +37,18 @@ func microAVX2(kc int, a []float32, ars, aks int, b, c []float32, ldc int, alpha
 	sgemm6x16AVX2(kc, &a[0], ars, aks, &b[0], &c[0], ldc, alpha, beta)
 }
 
+func microAVX2N(np, kc int, a []float32, ars, aks, apanel int, b, c []float32, ldc int, alpha, beta float32) {
+	_, _, _ = a[(np-1)*apanel+5*ars+(kc-1)*aks], b[kc*16-1], c[(np*6-1)*ldc+15]
+	sgemm6x16AVX2N(np, kc, &a[0], ars, aks, apanel, &b[0], &c[0], ldc, alpha, beta)
+}
+
 func microAVX512(kc int, a []float32, ars, aks int, b, c []float32, ldc int, alpha, beta float32) {
 	_, _, _ = a[11*ars+(kc-1)*aks], b[kc*32-1], c[11*ldc+31]
 	sgemm12x32AVX512(kc, &a[0], ars, aks, &b[0], &c[0], ldc, alpha, beta)
 }
 
 var (
-	kernelAVX2   = &kernel{name: PathAVX2, mr: 6, nr: 16, kc: 256, mc: 192, nc: 3072, micro: microAVX2}
+	kernelAVX2   = &kernel{name: PathAVX2, mr: 6, nr: 16, kc: 256, mc: 192, nc: 3072, micro: microAVX2, microN: microAVX2N}
 	kernelAVX512 = &kernel{name: PathAVX512, mr: 12, nr: 32, kc: 256, mc: 192, nc: 3072, micro: microAVX512}
 )
 

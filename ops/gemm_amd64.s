@@ -161,6 +161,120 @@ avx2_store:
 	VZEROUPPER
 	RET
 
+// func sgemm6x16AVX2N(np, kc int, a *float32, ars, aks, apanel int, b, c *float32, ldc int, alpha, beta float32)
+//
+// sgemm6x16AVX2 over np row panels in one call: panel i reads A at
+// a + i*apanel (elements) through the same strides and writes the 6 rows of
+// C that follow panel i-1's, all with the same B panel. It saves the Go
+// driver a call (and its checks) per micro-tile.
+//
+// Register plan: as sgemm6x16AVX2, plus R12 panels left and R13 the current
+// A panel; DX runs on from one panel's C rows to the next (STORE_AVX2 and
+// BETA_AVX2 advance it a row at a time). Per panel: zero the accumulators,
+// the same k loop, the same epilogue, then advance R13 by apanel.
+TEXT ·sgemm6x16AVX2N(SB), NOSPLIT, $0-80
+	MOVQ np+0(FP), R12
+	MOVQ a+16(FP), R13
+	MOVQ ars+24(FP), R9
+	SHLQ $2, R9
+	MOVQ aks+32(FP), R11
+	SHLQ $2, R11
+	MOVQ c+56(FP), DX
+	MOVQ ldc+64(FP), R8
+	SHLQ $2, R8
+	TESTQ R12, R12
+	JZ   n_end
+
+n_panel:
+	MOVQ R13, SI
+	LEAQ (SI)(R9*2), R10
+	ADDQ R9, R10
+	MOVQ b+48(FP), DI
+	MOVQ kc+8(FP), CX
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+	MOVQ CX, BX
+	SHRQ $2, BX
+	ANDQ $3, CX
+	TESTQ BX, BX
+	JZ   n_rem
+
+n_loop4:
+	KSTEP_AVX2
+	KSTEP_AVX2
+	KSTEP_AVX2
+	KSTEP_AVX2
+	DECQ BX
+	JNZ  n_loop4
+
+n_rem:
+	TESTQ CX, CX
+	JZ    n_done
+
+n_loop1:
+	KSTEP_AVX2
+	DECQ CX
+	JNZ  n_loop1
+
+n_done:
+	VBROADCASTSS alpha+72(FP), Y14
+	VMULPS Y14, Y0, Y0
+	VMULPS Y14, Y1, Y1
+	VMULPS Y14, Y2, Y2
+	VMULPS Y14, Y3, Y3
+	VMULPS Y14, Y4, Y4
+	VMULPS Y14, Y5, Y5
+	VMULPS Y14, Y6, Y6
+	VMULPS Y14, Y7, Y7
+	VMULPS Y14, Y8, Y8
+	VMULPS Y14, Y9, Y9
+	VMULPS Y14, Y10, Y10
+	VMULPS Y14, Y11, Y11
+
+	MOVL beta+76(FP), AX
+	ANDL $0x7fffffff, AX
+	JZ   n_store
+
+	VBROADCASTSS beta+76(FP), Y15
+	BETA_AVX2(Y0, Y1)
+	BETA_AVX2(Y2, Y3)
+	BETA_AVX2(Y4, Y5)
+	BETA_AVX2(Y6, Y7)
+	BETA_AVX2(Y8, Y9)
+	BETA_AVX2(Y10, Y11)
+	JMP  n_next
+
+n_store:
+	STORE_AVX2(Y0, Y1)
+	STORE_AVX2(Y2, Y3)
+	STORE_AVX2(Y4, Y5)
+	STORE_AVX2(Y6, Y7)
+	STORE_AVX2(Y8, Y9)
+	STORE_AVX2(Y10, Y11)
+
+n_next:
+	MOVQ apanel+40(FP), AX
+	SHLQ $2, AX
+	ADDQ AX, R13
+	DECQ R12
+	JNZ  n_panel
+
+n_end:
+	VZEROUPPER
+	RET
+
 // ---------------------------------------------------------------------------
 // sgemm12x32AVX512: MR=12, NR=32, AVX-512F.
 //

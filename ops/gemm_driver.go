@@ -33,6 +33,10 @@ type kernel struct {
 	// packedA is set when micro reads A only as packed panels (ars=1,
 	// aks=mr); the driver then packs each MC x KC block of A once.
 	packedA bool
+	// microN, if set, is micro over np full row panels stacked in C (the
+	// rows of panel i+1 follow those of panel i), panel i reading A at
+	// a[i*apanel:]; the driver uses it for runs of full tiles.
+	microN func(np, kc int, a []float32, ars, aks, apanel int, b, c []float32, ldc int, alpha, beta float32)
 }
 
 // activeKernel is the micro-kernel of the path chosen at init (part of the
@@ -224,7 +228,20 @@ func gemmTile(kn *kernel, tk gemmTask, m, n, k int, alpha float32, a Mat, pa *Pa
 					if kr != nil {
 						p0, p1 = min(max(kr[jp].lo-pc, 0), kcb), min(max(kr[jp].hi-pc, 0), kcb)
 					}
-					for ip := ic; ip < icEnd; ip++ {
+					ip := ic
+					// Full tiles of a stored C: one call for the run.
+					if full := min(icEnd, m/mr); kn.microN != nil && nn == nr && c.CS == 1 && p0 < p1 && full > ip && (ablk != nil || !kn.packedA) {
+						off := ip*mr*c.RS + j0
+						rows := (full-ip)*mr - 1
+						cs := c.Data[off : off+rows*c.RS+nr]
+						if ablk != nil {
+							kn.microN(full-ip, p1-p0, ablk[p0*mr:], 1, mr, kcb*mr, bp[p0*nr:], cs, c.RS, alpha, cbeta)
+						} else {
+							kn.microN(full-ip, p1-p0, a.Data[ip*mr*a.RS+(pc+p0)*a.CS:], a.RS, a.CS, mr*a.RS, bp[p0*nr:], cs, c.RS, alpha, cbeta)
+						}
+						ip = full
+					}
+					for ; ip < icEnd; ip++ {
 						i0 := ip * mr
 						mm := min(mr, m-i0)
 						var ap []float32
