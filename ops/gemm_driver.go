@@ -479,14 +479,15 @@ func packB(dst []float32, b Mat, p0, kcb, j0, nn, nr int) {
 		o := p0*b.RS + j0
 		switch {
 		case nn == 16 && nr == 16:
-			// Fixed-size array copies compile to vector moves, without
-			// a memmove call per row.
+			// Four 4-value moves: a 64-byte array assignment between
+			// slices compiles to a memmove call per row.
 			for p := 0; p < kcb; p, o = p+1, o+b.RS {
-				*(*[16]float32)(dst[p*16:]) = *(*[16]float32)(b.Data[o:])
+				copy16(dst[p*16:p*16+16], b.Data[o:o+16])
 			}
 		case nn == 32 && nr == 32:
 			for p := 0; p < kcb; p, o = p+1, o+b.RS {
-				*(*[32]float32)(dst[p*32:]) = *(*[32]float32)(b.Data[o:])
+				copy16(dst[p*32:p*32+16], b.Data[o:o+16])
+				copy16(dst[p*32+16:p*32+32], b.Data[o+16:o+32])
 			}
 		default:
 			for p := 0; p < kcb; p, o = p+1, o+b.RS {
