@@ -444,18 +444,18 @@ func panelRow(dst, row []float32, i, kcb, jp0, jp1, nr int) {
 func packPaddedPanels(dst, x []float32, c *Conv2D, pp paddedInput, off []int, pc, kcb, jp0, jp1, nr int) {
 	p := &c.p
 	plane := pp.hp * pp.wp
-	for jp := jp0; jp < jp1; jp++ {
-		t0 := jp * nr
-		nn := min(nr, len(off)-t0)
-		o := off[t0 : t0+nn]
-		d := dst[(jp-jp0)*kcb*nr : (jp-jp0+1)*kcb*nr]
-		run := nn == nr && o[nn-1]-o[0] == nr-1
-		for i := 0; i < kcb; i++ {
-			r := pc + i
-			ci, tap := c.patchRow(r)
-			base := ci*plane + tap/p.KW*p.DilH*pp.wp + tap%p.KW*p.DilW
-			di := d[i*nr : (i+1)*nr]
-			if run {
+	// Row by row (one tap of one channel), panel by panel: the reads walk
+	// along the rows of one input plane, the writes go one 16-value line
+	// to each panel (all of them in L2).
+	for i := 0; i < kcb; i++ {
+		ci, tap := c.patchRow(pc + i)
+		base := ci*plane + tap/p.KW*p.DilH*pp.wp + tap%p.KW*p.DilW
+		for jp := jp0; jp < jp1; jp++ {
+			t0 := jp * nr
+			nn := min(nr, len(off)-t0)
+			o := off[t0 : t0+nn]
+			di := dst[((jp-jp0)*kcb+i)*nr : ((jp-jp0)*kcb+i+1)*nr]
+			if nn == nr && o[nn-1]-o[0] == nr-1 { // contiguous in x
 				src := x[base+o[0] : base+o[0]+nr]
 				switch nr {
 				case 16:
