@@ -98,13 +98,21 @@ func benchForward(b *testing.B, side bool) {
 		for _, batch := range benchBatches {
 			b.Run(fmt.Sprintf("%s/batch%d", size, batch), func(b *testing.B) {
 				c := newBenchCase(b, size, side, batch)
+				var times []float64
 				for b.Loop() {
+					t0 := time.Now()
 					if _, err := c.m.Forward(c.ws, c.in); err != nil {
 						b.Fatal(err)
 					}
+					times = append(times, time.Since(t0).Seconds())
 				}
 				perOp := b.Elapsed().Seconds() / float64(b.N)
 				reportRates(b, perOp, batch, c.flops)
+				// The median pass as well: on a shared machine one slow
+				// pass moves the mean (ns/op, ms/image) but not the median,
+				// which is what tools/compare-ort.sh compares with ONNX
+				// Runtime's median pass.
+				b.ReportMetric(1e3*median(times)/float64(batch), "median-ms/image")
 			})
 		}
 	}

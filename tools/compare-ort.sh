@@ -7,7 +7,10 @@
 # if missing (its post-install step, which fetches GPU parts, is skipped: the
 # CPU build ships inside the package), then for each of ROUNDS rounds and for 1
 # and 2 threads runs, one after the other,
-#   ours: BenchmarkViTPose/B/batch1 (go test -cpu T, ITERS passes, ms/image)
+#   ours: BenchmarkViTPose/B/batch1 (go test -cpu T, ITERS passes after the
+#         benchmark's warm-up pass; its median pass, median-ms/image, the same
+#         statistic as ORT's: a single slow pass on this shared machine would
+#         move a mean)
 #   ORT:  tools/ort/ort_bench.mjs (CPU provider, intraOpNumThreads T,
 #         interOpNumThreads 1, graph optimisation "all", sequential; median of
 #         ITERS passes after 3 warm-up passes)
@@ -69,7 +72,7 @@ printf "%3s %10s %10s %12s %8s %8s %11s %12s\n" thr ours ORT "torch eager" ours/
 for t in 1 2; do
 	suffix=""
 	[ $t -gt 1 ] && suffix="-$t"
-	ours=$({ grep "^BenchmarkViTPose/B/batch1${suffix}[[:space:]]" "$out/ours.txt" || true; } | awk '{for(i=1;i<=NF;i++) if ($i=="ms/image") print $(i-1)}' | median)
+	ours=$({ grep "^BenchmarkViTPose/B/batch1${suffix}[[:space:]]" "$out/ours.txt" || true; } | awk '{for(i=1;i<=NF;i++) if ($i=="median-ms/image") print $(i-1)}' | median)
 	ort=$({ grep "^ort threads=$t " "$out/ort.txt" || true; } | field median_ms | median)
 	tor=$({ grep "^torch threads=$t " "$out/torch.txt" || true; } | field median_ms | median)
 	ortcpu=$({ grep "^ort threads=$t " "$out/ort.txt" || true; } | field cpu_ms | median)
