@@ -444,31 +444,47 @@ func panelRow(dst, row []float32, i, kcb, jp0, jp1, nr int) {
 func packPaddedPanels(dst, x []float32, c *Conv2D, pp paddedInput, off []int, pc, kcb, jp0, jp1, nr int) {
 	p := &c.p
 	plane := pp.hp * pp.wp
-	// Row by row (one tap of one channel), panel by panel: the reads walk
-	// along the rows of one input plane, the writes go one 16-value line
-	// to each panel (all of them in L2).
+	// Runs of consecutive panels whose sources follow each other in x
+	// (the panels of one output row, at stride 1): one call copies a patch
+	// row into all of them. A panel that is not contiguous in x (ragged,
+	// across output rows, strided) is a run of its own, gathered.
+	type run struct{ jp, n, src int } // src < 0: gather
+	var runs [maxColBlock / 4]run
+	nrun := 0
+	for jp := jp0; jp < jp1; jp++ {
+		t0 := jp * nr
+		o := off[t0:min(t0+nr, len(off))]
+		src := -1
+		if nr == 16 && len(o) == nr && o[nr-1]-o[0] == nr-1 {
+			src = o[0]
+		}
+		if nrun > 0 {
+			if l := &runs[nrun-1]; src >= 0 && l.src >= 0 && src == l.src+16*l.n {
+				l.n++ // continues the previous run
+				continue
+			}
+		}
+		runs[nrun] = run{jp, 1, src}
+		nrun++
+	}
+	// Row by row (one tap of one channel): the reads walk along the rows
+	// of one input plane, the writes go one line to each panel (all of
+	// them in L2).
 	for i := 0; i < kcb; i++ {
 		ci, tap := c.patchRow(pc + i)
 		base := ci*plane + tap/p.KW*p.DilH*pp.wp + tap%p.KW*p.DilW
-		for jp := jp0; jp < jp1; jp++ {
-			t0 := jp * nr
-			nn := min(nr, len(off)-t0)
-			o := off[t0 : t0+nn]
-			di := dst[((jp-jp0)*kcb+i)*nr : ((jp-jp0)*kcb+i+1)*nr]
-			if nn == nr && o[nn-1]-o[0] == nr-1 { // contiguous in x
-				src := x[base+o[0] : base+o[0]+nr]
-				switch nr {
-				case 16:
-					copy16(di, src)
-				default:
-					copy(di, src)
-				}
+		for _, r := range runs[:nrun] {
+			d := ((r.jp-jp0)*kcb + i) * nr
+			if r.src >= 0 {
+				copyRuns16(dst[d:], kcb*nr, x[base+r.src:], r.n)
 				continue
 			}
+			di := dst[d : d+nr]
+			o := off[r.jp*nr : min(r.jp*nr+nr, len(off))]
 			for t, v := range o {
 				di[t] = x[base+v]
 			}
-			clear(di[nn:])
+			clear(di[len(o):])
 		}
 	}
 }

@@ -24,6 +24,12 @@ func addScalarAVX2(x []float32, s float32)
 //go:noescape
 func addVecAVX2(x, y []float32)
 
+// copyRuns16AVX2 copies n runs of 16 values, run i from src[16*i:] to
+// dst[stride*i:].
+//
+//go:noescape
+func copyRuns16AVX2(dst []float32, stride int, src []float32, n int)
+
 // rowMax returns the largest non-NaN value of x (-Inf if none), on the path
 // chosen at init.
 func rowMax(x []float32) float32 {
@@ -75,4 +81,18 @@ func addVec(x, y []float32) {
 		body = 0
 	}
 	addVecGeneric(x[body:], y[body:])
+}
+
+// copyRuns16 copies n runs of 16 values, run i from src[16*i:] to
+// dst[stride*i:], on the path chosen at init.
+func copyRuns16(dst []float32, stride int, src []float32, n int) {
+	if n <= 0 {
+		return
+	}
+	_, _ = dst[(n-1)*stride+15], src[16*n-1]
+	if useAVX2 {
+		copyRuns16AVX2(dst, stride, src, n)
+		return
+	}
+	copyRuns16Generic(dst, stride, src, n)
 }

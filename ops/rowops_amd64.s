@@ -149,3 +149,32 @@ addv8:
 addvdone:
 	VZEROUPPER
 	RET
+
+// func copyRuns16AVX2(dst []float32, stride int, src []float32, n int)
+//
+// Copies n runs of 16 values: run i from src[16*i:] to dst[stride*i:] (a
+// patch row into n consecutive GEMM panels).
+// Register plan: SI src, DI dst, R8 stride in bytes, CX runs left, Y0/Y1 a
+// run. Loop: one run (two 32-byte loads and stores) per iteration.
+TEXT ·copyRuns16AVX2(SB), NOSPLIT, $0-64
+	MOVQ dst_base+0(FP), DI
+	MOVQ stride+24(FP), R8
+	SHLQ $2, R8
+	MOVQ src_base+32(FP), SI
+	MOVQ n+56(FP), CX
+	TESTQ CX, CX
+	JZ   copydone
+
+copyloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ $64, SI
+	ADDQ R8, DI
+	DECQ CX
+	JNZ  copyloop
+
+copydone:
+	VZEROUPPER
+	RET

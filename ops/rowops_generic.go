@@ -78,3 +78,11 @@ func addVecGeneric(x, y []float32) {
 		x[i] += y[i]
 	}
 }
+
+// copyRuns16Generic copies n runs of 16 values, run i from src[16*i:] to
+// dst[stride*i:].
+func copyRuns16Generic(dst []float32, stride int, src []float32, n int) {
+	for i := 0; i < n; i++ {
+		copy16(dst[i*stride:i*stride+16], src[16*i:16*i+16])
+	}
+}

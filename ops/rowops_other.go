@@ -13,3 +13,9 @@ func addScalar(x []float32, s float32) { addScalarGeneric(x, s) }
 
 // addVec adds y[i] to x[i] (y at least as long as x).
 func addVec(x, y []float32) { addVecGeneric(x, y) }
+
+// copyRuns16 copies n runs of 16 values, run i from src[16*i:] to
+// dst[stride*i:].
+func copyRuns16(dst []float32, stride int, src []float32, n int) {
+	copyRuns16Generic(dst, stride, src, n)
+}

@@ -86,3 +86,30 @@ func TestRowMaxScale(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyRuns16 checks copyRuns16 (dispatched: AVX2 where the host has
+// it) against its definition, with guards after the last run and values
+// between the runs that must stay untouched.
+func TestCopyRuns16(t *testing.T) {
+	r := newRand(14)
+	for _, n := range []int{0, 1, 2, 3, 7} {
+		for _, stride := range []int{16, 17, 48, 256} {
+			src := randNormal(r, 16*n+1, 1)
+			dst, buf := guarded(max(0, (n-1)*stride+16))
+			for i := range dst {
+				dst[i] = -7
+			}
+			copyRuns16(dst, stride, src, n)
+			checkGuards(t, fmt.Sprintf("n=%d stride=%d", n, stride), buf)
+			for i := range dst {
+				want := float32(-7)
+				if run, k := i/stride, i%stride; k < 16 && run < n {
+					want = src[16*run+k]
+				}
+				if dst[i] != want {
+					t.Fatalf("n=%d stride=%d: dst[%d] = %g, want %g", n, stride, i, dst[i], want)
+				}
+			}
+		}
+	}
+}
