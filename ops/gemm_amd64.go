@@ -2,7 +2,10 @@
 
 package ops
 
-// sgemm6x16AVX2 is the AVX2/FMA micro-kernel (MR=6, NR=16). In plain Go:
+// sgemm6x16AVX2N is the AVX2/FMA micro-kernel (MR=6, NR=16) on np
+// consecutive row panels of C (6 rows each, ldc apart) with the same B
+// panel, panel i reading A at a[i*apanel:] through ars and aks. For one
+// panel, in plain Go:
 //
 //	for i := 0; i < 6; i++ {
 //		for j := 0; j < 16; j++ {
@@ -15,17 +18,10 @@ package ops
 //	}
 //
 //go:noescape
-func sgemm6x16AVX2(kc int, a *float32, ars, aks int, b, c *float32, ldc int, alpha, beta float32)
-
-// sgemm6x16AVX2N is sgemm6x16AVX2 on np consecutive row panels of C (6 rows
-// each, ldc apart) with the same B panel, panel i reading A at
-// a[i*apanel:] through ars and aks.
-//
-//go:noescape
 func sgemm6x16AVX2N(np, kc int, a *float32, ars, aks, apanel int, b, c *float32, ldc int, alpha, beta float32)
 
 // sgemm12x32AVX512 is the AVX-512 micro-kernel (MR=12, NR=32), the same
-// computation as sgemm6x16AVX2 on a 12 x 32 tile.
+// computation as sgemm6x16AVX2N's on one 12 x 32 tile.
 //
 //go:noescape
 func sgemm12x32AVX512(kc int, a *float32, ars, aks int, b, c *float32, ldc int, alpha, beta float32)
@@ -34,7 +30,7 @@ func sgemm12x32AVX512(kc int, a *float32, ars, aks int, b, c *float32, ldc int, 
 // instead of reading or writing out of bounds.
 func microAVX2(kc int, a []float32, ars, aks int, b, c []float32, ldc int, alpha, beta float32) {
 	_, _, _ = a[5*ars+(kc-1)*aks], b[kc*16-1], c[5*ldc+15]
-	sgemm6x16AVX2(kc, &a[0], ars, aks, &b[0], &c[0], ldc, alpha, beta)
+	sgemm6x16AVX2N(1, kc, &a[0], ars, aks, 0, &b[0], &c[0], ldc, alpha, beta)
 }
 
 func microAVX2N(np, kc int, a []float32, ars, aks, apanel int, b, c []float32, ldc int, alpha, beta float32) {

@@ -10,12 +10,15 @@
 //	acc[i][j] = sum_{p<kc} a[i*ars+p*aks] * b[p*NR+j]
 //	c[i*ldc+j] = alpha*acc[i][j] + beta*c[i*ldc+j]      (c not read if beta == 0)
 //
-// Arguments (ABI0, on the stack; strides in elements):
+// Arguments (ABI0, on the stack; strides in elements): sgemm6x16AVX2N
+//	np+0(FP) kc+8(FP) a+16(FP) ars+24(FP) aks+32(FP) apanel+40(FP) b+48(FP)
+//	c+56(FP) ldc+64(FP) alpha+72(FP) beta+76(FP)
+// sgemm12x32AVX512 (one tile)
 //	kc+0(FP) a+8(FP) ars+16(FP) aks+24(FP) b+32(FP) c+40(FP) ldc+48(FP)
 //	alpha+56(FP) beta+60(FP)
 
 // ---------------------------------------------------------------------------
-// sgemm6x16AVX2: MR=6, NR=16, AVX2 + FMA3.
+// sgemm6x16AVX2N: MR=6, NR=16, AVX2 + FMA3.
 //
 // Register plan:
 //	Y0..Y11   accumulators; row i of the tile is Y(2i) (columns 0-7), Y(2i+1) (8-15)
@@ -71,107 +74,18 @@
 	VFMADD231PS 32(DX), Y15, r1; \
 	STORE_AVX2(r0, r1)
 
-// func sgemm6x16AVX2(kc int, a *float32, ars, aks int, b, c *float32, ldc int, alpha, beta float32)
-TEXT ·sgemm6x16AVX2(SB), NOSPLIT, $0-64
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ ars+16(FP), R9
-	SHLQ $2, R9
-	MOVQ aks+24(FP), R11
-	SHLQ $2, R11
-	LEAQ (SI)(R9*2), R10
-	ADDQ R9, R10
-	MOVQ b+32(FP), DI
-	MOVQ c+40(FP), DX
-	MOVQ ldc+48(FP), R8
-	SHLQ $2, R8
-
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
-
-	MOVQ CX, BX
-	SHRQ $2, BX
-	ANDQ $3, CX
-	TESTQ BX, BX
-	JZ   avx2_rem
-
-avx2_loop4:
-	KSTEP_AVX2
-	KSTEP_AVX2
-	KSTEP_AVX2
-	KSTEP_AVX2
-	DECQ BX
-	JNZ  avx2_loop4
-
-avx2_rem:
-	TESTQ CX, CX
-	JZ    avx2_done
-
-avx2_loop1:
-	KSTEP_AVX2
-	DECQ CX
-	JNZ  avx2_loop1
-
-avx2_done:
-	VBROADCASTSS alpha+56(FP), Y14
-	VMULPS Y14, Y0, Y0
-	VMULPS Y14, Y1, Y1
-	VMULPS Y14, Y2, Y2
-	VMULPS Y14, Y3, Y3
-	VMULPS Y14, Y4, Y4
-	VMULPS Y14, Y5, Y5
-	VMULPS Y14, Y6, Y6
-	VMULPS Y14, Y7, Y7
-	VMULPS Y14, Y8, Y8
-	VMULPS Y14, Y9, Y9
-	VMULPS Y14, Y10, Y10
-	VMULPS Y14, Y11, Y11
-
-	MOVL beta+60(FP), AX
-	ANDL $0x7fffffff, AX
-	JZ   avx2_store
-
-	VBROADCASTSS beta+60(FP), Y15
-	BETA_AVX2(Y0, Y1)
-	BETA_AVX2(Y2, Y3)
-	BETA_AVX2(Y4, Y5)
-	BETA_AVX2(Y6, Y7)
-	BETA_AVX2(Y8, Y9)
-	BETA_AVX2(Y10, Y11)
-	VZEROUPPER
-	RET
-
-avx2_store:
-	STORE_AVX2(Y0, Y1)
-	STORE_AVX2(Y2, Y3)
-	STORE_AVX2(Y4, Y5)
-	STORE_AVX2(Y6, Y7)
-	STORE_AVX2(Y8, Y9)
-	STORE_AVX2(Y10, Y11)
-	VZEROUPPER
-	RET
-
 // func sgemm6x16AVX2N(np, kc int, a *float32, ars, aks, apanel int, b, c *float32, ldc int, alpha, beta float32)
 //
-// sgemm6x16AVX2 over np row panels in one call: panel i reads A at
+// The 6x16 tile kernel over np row panels in one call: panel i reads A at
 // a + i*apanel (elements) through the same strides and writes the 6 rows of
-// C that follow panel i-1's, all with the same B panel. It saves the Go
-// driver a call (and its checks) per micro-tile.
+// C that follow panel i-1's, all with the same B panel, which saves the Go
+// driver a call (and its checks) per micro-tile; a single tile is np = 1.
 //
-// Register plan: as sgemm6x16AVX2, plus R12 panels left and R13 the current
-// A panel; DX runs on from one panel's C rows to the next (STORE_AVX2 and
-// BETA_AVX2 advance it a row at a time). Per panel: zero the accumulators,
-// the same k loop, the same epilogue, then advance R13 by apanel.
+// Register plan: as described above for the 6x16 kernel, plus R12 panels
+// left and R13 the current A panel; DX runs on from one panel's C rows to
+// the next (STORE_AVX2 and BETA_AVX2 advance it a row at a time). Per
+// panel: zero the accumulators, run the k loop, the epilogue, then advance
+// R13 by apanel.
 TEXT ·sgemm6x16AVX2N(SB), NOSPLIT, $0-80
 	MOVQ np+0(FP), R12
 	MOVQ a+16(FP), R13
