@@ -194,17 +194,9 @@ var errEmptyOutput = errors.New("input smaller than the dilated kernel")
 // same for any number of workers. It returns an error if a slice has the
 // wrong length.
 func (c *Conv2D) Forward(dst, src []float32, n, h, w int, scratch []float32) error {
-	p := c.p
-	oh, ow := p.OutSize(h, w)
-	switch {
-	case n < 0 || h <= 0 || w <= 0:
-		return fmt.Errorf("ops.Conv2D: bad input size %dx%dx%d", n, h, w)
-	case oh <= 0 || ow <= 0:
-		return fmt.Errorf("ops.Conv2D: %dx%d input, %dx%d kernel with dilation %dx%d and padding %dx%d: %w", h, w, p.KH, p.KW, p.DilH, p.DilW, p.PadH, p.PadW, errEmptyOutput)
-	case len(src) != n*p.InC*h*w:
-		return fmt.Errorf("ops.Conv2D: input has %d values, want %d = [%d, %d, %d, %d]", len(src), n*p.InC*h*w, n, p.InC, h, w)
-	case len(dst) != n*p.OutC*oh*ow:
-		return fmt.Errorf("ops.Conv2D: output has %d values, want %d = [%d, %d, %d, %d]", len(dst), n*p.OutC*oh*ow, n, p.OutC, oh, ow)
+	oh, ow, err := c.checkSizes(dst, src, "input", n, h, w, 0)
+	if err != nil {
+		return err
 	}
 	switch c.kind {
 	case convDepthwise:
@@ -215,6 +207,26 @@ func (c *Conv2D) Forward(dst, src []float32, n, h, w int, scratch []float32) err
 		c.im2colGemm(dst, src, n, h, w, oh, ow, nil, true)
 	}
 	return nil
+}
+
+// checkSizes checks a call's sizes: n x InC x h x w input (each plane
+// padded by pad on every side in src), dst holding the output; it returns
+// the output size.
+func (c *Conv2D) checkSizes(dst, src []float32, what string, n, h, w, pad int) (oh, ow int, err error) {
+	p := c.p
+	oh, ow = p.OutSize(h, w)
+	hp, wp := h+2*pad, w+2*pad
+	switch {
+	case n < 0 || h <= 0 || w <= 0:
+		return 0, 0, fmt.Errorf("ops.Conv2D: bad input size %dx%dx%d", n, h, w)
+	case oh <= 0 || ow <= 0:
+		return 0, 0, fmt.Errorf("ops.Conv2D: %dx%d input, %dx%d kernel with dilation %dx%d and padding %dx%d: %w", h, w, p.KH, p.KW, p.DilH, p.DilW, p.PadH, p.PadW, errEmptyOutput)
+	case len(src) != n*p.InC*hp*wp:
+		return 0, 0, fmt.Errorf("ops.Conv2D: %s has %d values, want %d = [%d, %d, %d, %d]", what, len(src), n*p.InC*hp*wp, n, p.InC, hp, wp)
+	case len(dst) != n*p.OutC*oh*ow:
+		return 0, 0, fmt.Errorf("ops.Conv2D: output has %d values, want %d = [%d, %d, %d, %d]", len(dst), n*p.OutC*oh*ow, n, p.OutC, oh, ow)
+	}
+	return oh, ow, nil
 }
 
 // PadPlanes writes the planes h x w of src (planes of them, NCHW) into dst
@@ -251,22 +263,17 @@ func PadPlanes(dst, src []float32, planes, h, w, pad int) {
 // without im2col (1x1 without padding, depthwise) return an error.
 func (c *Conv2D) ForwardPadded(dst, xp []float32, n, h, w, pad int) error {
 	p := c.p
-	oh, ow := p.OutSize(h, w)
-	hp, wp := h+2*pad, w+2*pad
 	switch {
 	case c.kind != convIm2col:
 		return fmt.Errorf("ops.Conv2D: ForwardPadded needs a convolution lowered to im2col (not 1x1 unpadded or depthwise)")
-	case n < 0 || h <= 0 || w <= 0:
-		return fmt.Errorf("ops.Conv2D: bad input size %dx%dx%d", n, h, w)
 	case pad < p.PadH || pad < p.PadW:
 		return fmt.Errorf("ops.Conv2D: input padded by %d, the convolution needs %dx%d", pad, p.PadH, p.PadW)
-	case oh <= 0 || ow <= 0:
-		return fmt.Errorf("ops.Conv2D: %dx%d input, %dx%d kernel with dilation %dx%d and padding %dx%d: %w", h, w, p.KH, p.KW, p.DilH, p.DilW, p.PadH, p.PadW, errEmptyOutput)
-	case len(xp) != n*p.InC*hp*wp:
-		return fmt.Errorf("ops.Conv2D: padded input has %d values, want %d = [%d, %d, %d, %d]", len(xp), n*p.InC*hp*wp, n, p.InC, hp, wp)
-	case len(dst) != n*p.OutC*oh*ow:
-		return fmt.Errorf("ops.Conv2D: output has %d values, want %d = [%d, %d, %d, %d]", len(dst), n*p.OutC*oh*ow, n, p.OutC, oh, ow)
 	}
+	oh, ow, err := c.checkSizes(dst, xp, "padded input", n, h, w, pad)
+	if err != nil {
+		return err
+	}
+	hp, wp := h+2*pad, w+2*pad
 	c.im2colGemm(dst, xp, n, h, w, oh, ow, &paddedInput{pad: pad, hp: hp, wp: wp}, true)
 	return nil
 }

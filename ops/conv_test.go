@@ -235,11 +235,7 @@ func TestConv2D(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for i := range one {
-				if math.Float32bits(one[i]) != math.Float32bits(dst[i]) {
-					t.Fatalf("%s: result with 1 worker differs at %d: %g vs %g", name, i, one[i], dst[i])
-				}
-			}
+			requireSameBits(t, name+": result with 1 worker", one, dst)
 		}
 	}
 }
@@ -278,11 +274,7 @@ func TestConv2DColumnBlocks(t *testing.T) {
 			first = dst
 			continue
 		}
-		for i := range dst {
-			if math.Float32bits(dst[i]) != math.Float32bits(first[i]) {
-				t.Fatalf("%s: differs from 1 worker at %d", name, i)
-			}
-		}
+		requireSameBits(t, name+": against 1 worker", dst, first)
 	}
 }
 
@@ -341,11 +333,7 @@ func TestConvTranspose2D(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for i := range one {
-				if math.Float32bits(one[i]) != math.Float32bits(dst[i]) {
-					t.Fatalf("%s: result with 1 worker differs at %d", name, i)
-				}
-			}
+			requireSameBits(t, name+": result with 1 worker", one, dst)
 		}
 	}
 }
@@ -516,11 +504,7 @@ func TestConv2DForwardPadded(t *testing.T) {
 						t.Fatalf("%s: %v", name, err)
 					}
 					checkGuards(t, name+" output", dbuf)
-					for i := range dst {
-						if math.Float32bits(dst[i]) != math.Float32bits(want[i]) {
-							t.Fatalf("%s: differs from Forward at %d: %g vs %g", name, i, dst[i], want[i])
-						}
-					}
+					requireSameBits(t, name+": against Forward", dst, want)
 				}
 			}
 		}
@@ -550,11 +534,7 @@ func TestConv2DForwardPadded(t *testing.T) {
 		if err := c.ForwardPadded(dst, xp, n, h, w, pad); err != nil {
 			t.Fatal(err)
 		}
-		for i := range dst {
-			if math.Float32bits(dst[i]) != math.Float32bits(want[i]) {
-				t.Fatalf("%d workers: differs from Forward at %d: %g vs %g", workers, i, dst[i], want[i])
-			}
-		}
+		requireSameBits(t, fmt.Sprintf("%d workers: against Forward", workers), dst, want)
 	}
 }
 
@@ -622,11 +602,7 @@ func TestConv2DTapSkip(t *testing.T) {
 				skipped := make([]float32, len(full))
 				c.im2colGemm(full, in, tc.n, tc.h, tc.w, oh, ow, pp, false)
 				c.im2colGemm(skipped, in, tc.n, tc.h, tc.w, oh, ow, pp, true)
-				for i := range full {
-					if math.Float32bits(full[i]) != math.Float32bits(skipped[i]) {
-						t.Fatalf("%s (padded %v): skipping zero taps changed output %d: %g vs %g", name, pp != nil, i, skipped[i], full[i])
-					}
-				}
+				requireSameBits(t, fmt.Sprintf("%s (padded %v): skipping zero taps", name, pp != nil), skipped, full)
 			}
 		}
 	}
@@ -644,5 +620,19 @@ func TestConv2DTapSkip(t *testing.T) {
 	// rows: the first ky = 0 row of taps, or the last ky = 2 one.
 	if want := 2 * 9 * 3 * 3 * 128; skippedRows != want {
 		t.Fatalf("dilation 9 on 64x48: %d patch rows skipped over all panels, want %d", skippedRows, want)
+	}
+}
+
+// requireSameBits fails the test at the first value of got whose bits
+// differ from want's.
+func requireSameBits(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+	}
+	for i := range got {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s: value %d is %g, want %g (bit for bit)", what, i, got[i], want[i])
+		}
 	}
 }
