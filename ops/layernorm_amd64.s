@@ -2,6 +2,17 @@
 
 #include "textflag.h"
 
+// REDUCE_SUMS adds the 16 float64 partial sums in Y0..Y3 into the low lane
+// of X0: the four vectors pairwise, then the halves, then the two lanes.
+#define REDUCE_SUMS \
+	VADDPD Y1, Y0, Y0; \
+	VADDPD Y3, Y2, Y2; \
+	VADDPD Y2, Y0, Y0; \
+	VEXTRACTF128 $1, Y0, X1; \
+	VADDPD X1, X0, X0; \
+	VUNPCKHPD X0, X0, X1; \
+	VADDSD X1, X0, X0
+
 // func layerNormAVX2(y, x, gamma, beta []float32, eps float32) (mean, rstd float32)
 //
 // One row of LayerNorm with float64 arithmetic, as the pure-Go loop in
@@ -58,13 +69,7 @@ sum4:
 	JMP  sum4
 
 sumred:
-	VADDPD Y1, Y0, Y0
-	VADDPD Y3, Y2, Y2
-	VADDPD Y2, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPD X1, X0, X0
-	VUNPCKHPD X0, X0, X1
-	VADDSD X1, X0, X0
+	REDUCE_SUMS
 
 sum1:
 	TESTQ CX, CX
@@ -123,13 +128,7 @@ sq4:
 	JMP  sq4
 
 sqred:
-	VADDPD Y1, Y0, Y0
-	VADDPD Y3, Y2, Y2
-	VADDPD Y2, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPD X1, X0, X0
-	VUNPCKHPD X0, X0, X1
-	VADDSD X1, X0, X0
+	REDUCE_SUMS
 
 sq1:
 	TESTQ CX, CX
