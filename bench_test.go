@@ -22,7 +22,11 @@ import (
 //	           every convolution, linear layer and matrix product; ViT-B:
 //	           37.05 GFLOP per image) divided by the time
 //
-// GOMAXPROCS (go test -cpu) sets the number of threads. Typical use:
+// GOMAXPROCS (go test -cpu) sets the number of threads. The benchmarks of
+// this module loop over b.N, not b.Loop: with Go 1.26 a b.Loop benchmark
+// runs all its iterations in the first call, before the testing package
+// applies the -cpu value, so a list such as -cpu 1,2 timed every round at
+// the list's last value (golang/go#49980). Typical use:
 //
 //	go test -run '^$' -bench 'ViTPose/B/batch1$' -benchtime 10x -cpu 1,2 .
 //	go test -run '^$' -bench 'SideOverhead/B' -benchtime 10x .
@@ -99,7 +103,8 @@ func benchForward(b *testing.B, side bool) {
 			b.Run(fmt.Sprintf("%s/batch%d", size, batch), func(b *testing.B) {
 				c := newBenchCase(b, size, side, batch)
 				var times []float64
-				for b.Loop() {
+				b.ResetTimer()
+				for range b.N {
 					t0 := time.Now()
 					if _, err := c.m.Forward(c.ws, c.in); err != nil {
 						b.Fatal(err)
@@ -138,7 +143,8 @@ func BenchmarkSideOverhead(b *testing.B) {
 				cases := [2]benchCase{newBenchCase(b, size, false, batch), newBenchCase(b, size, true, batch)}
 				var times [2][]float64
 				i := 0
-				for b.Loop() {
+				b.ResetTimer()
+				for range b.N {
 					for k := range 2 {
 						c := cases[(i+k)%2]
 						t0 := time.Now()

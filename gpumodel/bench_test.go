@@ -33,7 +33,8 @@ func benchForward(b *testing.B, size string, side bool, batches ...int) {
 			if _, err := g.Forward(in); err != nil {
 				b.Fatal(err)
 			}
-			for b.Loop() {
+			b.ResetTimer()
+			for range b.N {
 				if _, err := g.Forward(in); err != nil {
 					b.Fatal(err)
 				}

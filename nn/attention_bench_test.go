@@ -20,7 +20,8 @@ func BenchmarkAttention(b *testing.B) {
 	}
 	out := make([]float32, n*d)
 	probs := make([]float32, heads*n*n)
-	for b.Loop() {
+	b.ResetTimer()
+	for range b.N {
 		Attention(out, d, qkv, 3*d, qkv[d:], 3*d, qkv[2*d:], 3*d, 1, n, n, heads, hd, 0.125, probs)
 	}
 	b.ReportMetric(4*n*n*hd*heads*float64(b.N)/b.Elapsed().Seconds()*1e-9, "GFLOP/s")

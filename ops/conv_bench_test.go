@@ -40,7 +40,8 @@ func BenchmarkConv2D(b *testing.B) {
 		scratch := make([]float32, c.ScratchSize(1, tc.h, tc.w))
 		flops := 2 * float64(p.OutC*oh*ow*p.InC/p.Groups*p.KH*p.KW)
 		b.Run(tc.name, func(b *testing.B) {
-			for b.Loop() {
+			b.ResetTimer()
+			for range b.N {
 				if err := c.Forward(dst, src, 1, tc.h, tc.w, scratch); err != nil {
 					b.Fatal(err)
 				}
@@ -61,7 +62,8 @@ func BenchmarkConv2D(b *testing.B) {
 		PadPlanes(xp, randNormal(r, 128*h*w, 1), 128, h, w, pad)
 		dst := make([]float32, 128*h*w)
 		b.Run(fmt.Sprintf("dil%d_padded", d), func(b *testing.B) {
-			for b.Loop() {
+			b.ResetTimer()
+			for range b.N {
 				if err := c.ForwardPadded(dst, xp, 1, h, w, pad); err != nil {
 					b.Fatal(err)
 				}
@@ -74,7 +76,8 @@ func BenchmarkConv2D(b *testing.B) {
 		pa := PackA(m, k, RowMajor(randNormal(r, m*k, 0.1), k))
 		bm := randNormal(r, k*n, 1)
 		cm := make([]float32, m*n)
-		for b.Loop() {
+		b.ResetTimer()
+		for range b.N {
 			GemmPackedA(n, 1, pa, RowMajor(bm, n), 0, RowMajor(cm, n), Epilogue{})
 		}
 		b.ReportMetric(2*m*k*n*float64(b.N)/b.Elapsed().Seconds()*1e-9, "GFLOP/s")
@@ -90,7 +93,8 @@ func BenchmarkConv2D(b *testing.B) {
 		src := randNormal(r, 768*h*w, 1)
 		dst := make([]float32, 256*oh*ow)
 		scratch := make([]float32, c.ScratchSize(1, h, w))
-		for b.Loop() {
+		b.ResetTimer()
+		for range b.N {
 			if err := c.Forward(dst, src, 1, h, w, scratch); err != nil {
 				b.Fatal(err)
 			}
@@ -103,7 +107,8 @@ func BenchmarkConv2D(b *testing.B) {
 // element rate and the bytes read and written per second.
 func elementBench(b *testing.B, n int, f func()) {
 	b.SetBytes(int64(8 * n))
-	for b.Loop() {
+	b.ResetTimer()
+	for range b.N {
 		f()
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds()*1e-6, "Melem/s")

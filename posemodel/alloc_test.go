@@ -122,7 +122,8 @@ func BenchmarkForwardAllocs(b *testing.B) {
 			run()
 			run()
 			b.ReportAllocs()
-			for b.Loop() {
+			b.ResetTimer()
+			for range b.N {
 				run()
 			}
 		})

@@ -10,7 +10,8 @@ import (
 func BenchmarkRenderSample(b *testing.B) {
 	for _, l := range []Level{None, Mixed, Heavy} {
 		b.Run(l.String(), func(b *testing.B) {
-			for i := 0; b.Loop(); i++ {
+			b.ResetTimer()
+			for i := range b.N {
 				if _, err := RenderSample(SampleRNG(1, i), Options{Interference: l}); err != nil {
 					b.Fatal(err)
 				}
@@ -29,7 +30,8 @@ func BenchmarkInterfereCrop(b *testing.B) {
 	orig := FrameFromRGBA(s.Clean)
 	f := orig.Clone()
 	rng := rand.New(rand.NewPCG(1, 2))
-	for b.Loop() {
+	b.ResetTimer()
+	for range b.N {
 		copy(f.Pix, orig.Pix)
 		if err := InterfereFrame(f, rng, Heavy); err != nil {
 			b.Fatal(err)

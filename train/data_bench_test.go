@@ -14,7 +14,8 @@ func BenchmarkDecodeJPEG(b *testing.B) {
 	d := openSynth(b, synthDir(b, 1, 1), DataOptions{})
 	path := d.ImagePath(0)
 	b.ResetTimer()
-	for b.Loop() {
+	b.ResetTimer()
+	for range b.N {
 		if _, err := pipeline.LoadImage(path); err != nil {
 			b.Fatal(err)
 		}
@@ -54,7 +55,8 @@ func BenchmarkSample(b *testing.B) {
 			}
 			b.ResetTimer()
 			n := 0
-			for b.Loop() {
+			b.ResetTimer()
+			for range b.N {
 				i := n % d.Len()
 				if err := d.Sample(i, SampleRNG(1, n, i), bc.aug, img, kp); err != nil {
 					b.Fatal(err)
@@ -90,7 +92,8 @@ func BenchmarkLoader(b *testing.B) {
 			}
 			b.ResetTimer()
 			n := 0
-			for b.Loop() {
+			b.ResetTimer()
+			for range b.N {
 				if err := l.Batch(context.Background(), n/nb, n%nb, img, kp); err != nil {
 					b.Fatal(err)
 				}

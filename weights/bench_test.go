@@ -40,7 +40,8 @@ func BenchmarkLargeFile(b *testing.B) {
 	f.Close()
 
 	b.Run("Open", func(b *testing.B) {
-		for b.Loop() {
+		b.ResetTimer()
+		for range b.N {
 			f, err := Open(path)
 			if err != nil {
 				b.Fatal(err)
@@ -57,7 +58,8 @@ func BenchmarkLargeFile(b *testing.B) {
 	for _, name := range []string{"big.f32", "big.f16", "big.bf16"} {
 		b.Run("Float32/"+name[4:], func(b *testing.B) {
 			var sink float32
-			for b.Loop() {
+			b.ResetTimer()
+			for range b.N {
 				v, _, err := f.Float32(name)
 				if err != nil {
 					b.Fatal(err)
@@ -80,7 +82,8 @@ func BenchmarkEncode(b *testing.B) {
 	}
 	for _, dt := range []DType{F32, F16, BF16} {
 		b.Run(string(dt), func(b *testing.B) {
-			for b.Loop() {
+			b.ResetTimer()
+			for range b.N {
 				if _, err := Encode([]Tensor{{Name: "x", DType: dt, Shape: []int{n}, Data: vals}}, nil); err != nil {
 					b.Fatal(err)
 				}
