@@ -220,6 +220,7 @@ func gemmTile(kn *kernel, tk gemmTask, m, n, k int, alpha float32, a Mat, pa *Pa
 						packA(ablk[o:o+kcb*mr], a, ip*mr, min(mr, m-ip*mr), pc, kcb, mr)
 					}
 				}
+				epFrom := jc // first panel not yet through the epilogue
 				for jp := jc; jp < jcEnd; jp++ {
 					bp := bblk[(jp-jc)*kcb*nr : (jp-jc+1)*kcb*nr]
 					j0 := jp * nr
@@ -271,19 +272,26 @@ func gemmTile(kn *kernel, tk gemmTask, m, n, k int, alpha float32, a Mat, pa *Pa
 							mergeTile(tile[:], nr, c, off, mm, nn, cbeta)
 						}
 					}
-				}
-				if last {
-					// The epilogue runs once the block is done, on rows
-					// as long as the block, not per micro-tile: GELU and
-					// the bias cost a call per row, which a 16-wide tile
-					// row does not amortise.
-					i0, j0 := ic*mr, jc*nr
-					applyEpilogue(c, ep, i0, min(icEnd*mr, m)-i0, j0, min(jcEnd*nr, n)-j0)
+					// In the last K block, the epilogue runs on every
+					// epiloguePanels finished column panels of the block:
+					// rows long enough to amortise a call per row (a
+					// 16-wide tile row does not), while the strip
+					// (mc x 128 values for AVX2) is still in L2; after the
+					// whole mc x nc block it came back from L3.
+					if last && (jp+1-epFrom == epiloguePanels || jp == jcEnd-1) {
+						i0, j0 := ic*mr, epFrom*nr
+						applyEpilogue(c, ep, i0, min(icEnd*mr, m)-i0, j0, min((jp+1)*nr, n)-j0)
+						epFrom = jp + 1
+					}
 				}
 			}
 		}
 	}
 }
+
+// epiloguePanels is the number of finished column panels the epilogue
+// (bias, activation) runs on at a time.
+const epiloguePanels = 8
 
 // packAReuse is the number of column panels from which packing an A block
 // (once per K block) pays: below it the micro-kernel reads A in place.

@@ -228,6 +228,10 @@ func TestGemmVariants(t *testing.T) {
 			{m: 100, n: 90, k: 520, alpha: 1, beta: 0, packB: true, transB: true, ep: Epilogue{Bias: bias}},
 			{m: 100, n: 90, k: 520, alpha: 1, beta: 0.5, packA: true},
 			{m: 7, n: 300, k: 9, alpha: 1, beta: 0, packA: true, ep: Epilogue{Bias: bias, BiasPerRow: true, Act: ActReLU}},
+			// Epilogue strips of epiloguePanels column panels and a ragged
+			// last strip and panel, after the last of three K blocks.
+			{m: 40, n: 550, k: 600, alpha: 1, beta: 0, packB: true, ep: Epilogue{Bias: bias, Act: ActGELU}},
+			{m: 13, n: 590, k: 70, alpha: 1, beta: 0.5, ep: Epilogue{Bias: bias, BiasPerRow: true, Act: ActReLU}},
 			{m: 0, n: 5, k: 5, alpha: 1, beta: 0},
 			{m: 5, n: 5, k: 0, alpha: 1, beta: 0.5},
 			{m: 5, n: 5, k: 0, alpha: 1, beta: 0, ep: Epilogue{Bias: bias, Act: ActReLU}},
