@@ -2,6 +2,8 @@
 
 package ops
 
+import "math"
+
 // expAffineAVX2 computes dst[i] = exp(a*src[i] + b) for len(dst) (a multiple
 // of 8, src at least as long) and returns the sum of the results:
 //
@@ -54,3 +56,22 @@ func gelu(dst, src []float32) {
 		geluGeneric(dst, src)
 	}
 }
+
+// geluVec holds geluAVX2's constants, each broadcast to 8 lanes so that the
+// kernel reads them as memory operands of its arithmetic: in the order of
+// the GV_ offsets in exp_amd64.s, 1/sqrt2, the absolute-value mask, the
+// tail cut, 1, 2, 0.5, log2(e), C1, C2, 127 (int32), S0..S6, L0..L9,
+// P0..P5, all copied from erfTab and expTab. Read-only after init.
+var geluVec = func() (v [33][8]float32) {
+	vals := []float32{erfTab[erfRsqrt2], math.Float32frombits(0x7fffffff), erfTab[erfCut], erfTab[erfOne],
+		erfTab[erfTwo], erfTab[erfHalf], expTab[expLog2e], expTab[expC1], expTab[expC2], math.Float32frombits(127)}
+	vals = append(vals, erfTab[erfS0:erfS0+7]...)
+	vals = append(vals, erfTab[erfL0:erfL0+10]...)
+	vals = append(vals, expTab[expP0:expP0+6]...)
+	for i, x := range vals {
+		for j := range v[i] {
+			v[i][j] = x
+		}
+	}
+	return v
+}()

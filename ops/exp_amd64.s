@@ -16,6 +16,21 @@
 #define EXP_P5    40
 #define EXP_ONE   44
 
+// Byte offsets into ·geluVec (see exp_amd64.go): 32 bytes per constant.
+#define GV_RSQRT2 0
+#define GV_ABS    32
+#define GV_CUT    64
+#define GV_ONE    96
+#define GV_TWO    128
+#define GV_HALF   160
+#define GV_LOG2E  192
+#define GV_C1     224
+#define GV_C2     256
+#define GV_127    288
+#define GV_S0     320
+#define GV_L0     544
+#define GV_P0     864
+
 // Byte offsets into ·erfTab.
 #define ERF_RSQRT2 0
 #define ERF_HALF   4
@@ -195,7 +210,20 @@ expavx512_done:
 //	Y4 small-branch polynomial then h, Y5 L(t) then r then erfc,
 //	Y6..Y9 temporaries
 //
-// Per 8 elements: the small branch hs = 1 + (z + z*S(z*z)); the tail branch
+// Two loops: 16 elements per iteration while at least 16 are left, then 8.
+//
+// The 16-element loop interleaves two vectors, A in Y0..Y5 and B in
+// Y6..Y11, each as Z z, H hs then h, T s then t then the exp polynomial then
+// q, P L(t) then r then hb, N n (int32) then a mask, W x, |z| and
+// temporaries. It reads every constant as a memory operand from ·geluVec
+// (each broadcast to 8 lanes once, at init), so it has no broadcast
+// instructions and the two vectors' dependency chains (17 FMAs of the
+// polynomials, the exp's 9) overlap. Each vector goes through the same
+// operations in the same order as in the 8-element loop, so both loops give
+// the same bits.
+//
+// The 8-element loop's register plan is the one above. Per 8 elements: the
+// small branch hs = 1 + (z + z*S(z*z)); the tail branch
 // q = exp(L(t)) (= erfc(|z|), zeroed where |z| > cut; the exp needs no clamp
 // since L is bounded on [0, cut] and a single 2^n scaling since n >= -60),
 // hb = z < 0 ? q : 2 - q; h = |z| < 1 ? hs : hb; dst = (x*0.5)*h.
@@ -205,6 +233,127 @@ TEXT ·geluAVX2(SB), NOSPLIT, $0-48
 	MOVQ dst_len+8(FP), CX
 	TESTQ CX, CX
 	JZ   geluavx2_done
+	CMPQ CX, $16
+	JB   geluavx2_single
+
+geluavx2_loop2:
+	// z = x/sqrt2, small branch hs = 1 + erf, for both vectors.
+	VMOVUPS 0(SI), Y5
+	VMULPS ·geluVec+GV_RSQRT2(SB), Y5, Y0
+	VMULPS Y0, Y0, Y2
+	VMOVUPS ·geluVec+GV_S0(SB), Y1
+	VFMADD213PS ·geluVec+GV_S0+32(SB), Y2, Y1
+	VFMADD213PS ·geluVec+GV_S0+64(SB), Y2, Y1
+	VFMADD213PS ·geluVec+GV_S0+96(SB), Y2, Y1
+	VFMADD213PS ·geluVec+GV_S0+128(SB), Y2, Y1
+	VFMADD213PS ·geluVec+GV_S0+160(SB), Y2, Y1
+	VFMADD213PS ·geluVec+GV_S0+192(SB), Y2, Y1
+	VFMADD213PS Y0, Y0, Y1
+	VADDPS ·geluVec+GV_ONE(SB), Y1, Y1
+	VMOVUPS 32(SI), Y11
+	VMULPS ·geluVec+GV_RSQRT2(SB), Y11, Y6
+	VMULPS Y6, Y6, Y8
+	VMOVUPS ·geluVec+GV_S0(SB), Y7
+	VFMADD213PS ·geluVec+GV_S0+32(SB), Y8, Y7
+	VFMADD213PS ·geluVec+GV_S0+64(SB), Y8, Y7
+	VFMADD213PS ·geluVec+GV_S0+96(SB), Y8, Y7
+	VFMADD213PS ·geluVec+GV_S0+128(SB), Y8, Y7
+	VFMADD213PS ·geluVec+GV_S0+160(SB), Y8, Y7
+	VFMADD213PS ·geluVec+GV_S0+192(SB), Y8, Y7
+	VFMADD213PS Y6, Y6, Y7
+	VADDPS ·geluVec+GV_ONE(SB), Y7, Y7
+	// tail: L(t), t = min(|z|, cut), for both vectors.
+	VANDPS ·geluVec+GV_ABS(SB), Y0, Y5
+	VMINPS ·geluVec+GV_CUT(SB), Y5, Y2
+	VMOVUPS ·geluVec+GV_L0(SB), Y3
+	VFMADD213PS ·geluVec+GV_L0+32(SB), Y2, Y3
+	VFMADD213PS ·geluVec+GV_L0+64(SB), Y2, Y3
+	VFMADD213PS ·geluVec+GV_L0+96(SB), Y2, Y3
+	VFMADD213PS ·geluVec+GV_L0+128(SB), Y2, Y3
+	VFMADD213PS ·geluVec+GV_L0+160(SB), Y2, Y3
+	VFMADD213PS ·geluVec+GV_L0+192(SB), Y2, Y3
+	VFMADD213PS ·geluVec+GV_L0+224(SB), Y2, Y3
+	VFMADD213PS ·geluVec+GV_L0+256(SB), Y2, Y3
+	VFMADD213PS ·geluVec+GV_L0+288(SB), Y2, Y3
+	VANDPS ·geluVec+GV_ABS(SB), Y6, Y11
+	VMINPS ·geluVec+GV_CUT(SB), Y11, Y8
+	VMOVUPS ·geluVec+GV_L0(SB), Y9
+	VFMADD213PS ·geluVec+GV_L0+32(SB), Y8, Y9
+	VFMADD213PS ·geluVec+GV_L0+64(SB), Y8, Y9
+	VFMADD213PS ·geluVec+GV_L0+96(SB), Y8, Y9
+	VFMADD213PS ·geluVec+GV_L0+128(SB), Y8, Y9
+	VFMADD213PS ·geluVec+GV_L0+160(SB), Y8, Y9
+	VFMADD213PS ·geluVec+GV_L0+192(SB), Y8, Y9
+	VFMADD213PS ·geluVec+GV_L0+224(SB), Y8, Y9
+	VFMADD213PS ·geluVec+GV_L0+256(SB), Y8, Y9
+	VFMADD213PS ·geluVec+GV_L0+288(SB), Y8, Y9
+	// q = exp(L) = erfc(|z|), for both vectors.
+	VMULPS ·geluVec+GV_LOG2E(SB), Y3, Y5
+	VCVTPS2DQ Y5, Y4
+	VCVTDQ2PS Y4, Y5
+	VFNMADD231PS ·geluVec+GV_C1(SB), Y5, Y3
+	VFNMADD231PS ·geluVec+GV_C2(SB), Y5, Y3
+	VMOVUPS ·geluVec+GV_P0(SB), Y2
+	VFMADD213PS ·geluVec+GV_P0+32(SB), Y3, Y2
+	VFMADD213PS ·geluVec+GV_P0+64(SB), Y3, Y2
+	VFMADD213PS ·geluVec+GV_P0+96(SB), Y3, Y2
+	VFMADD213PS ·geluVec+GV_P0+128(SB), Y3, Y2
+	VFMADD213PS ·geluVec+GV_P0+160(SB), Y3, Y2
+	VFMADD213PS ·geluVec+GV_ONE(SB), Y3, Y2
+	VFMADD213PS ·geluVec+GV_ONE(SB), Y3, Y2
+	VPADDD ·geluVec+GV_127(SB), Y4, Y4
+	VPSLLD $23, Y4, Y4
+	VMULPS Y4, Y2, Y2
+	VMULPS ·geluVec+GV_LOG2E(SB), Y9, Y11
+	VCVTPS2DQ Y11, Y10
+	VCVTDQ2PS Y10, Y11
+	VFNMADD231PS ·geluVec+GV_C1(SB), Y11, Y9
+	VFNMADD231PS ·geluVec+GV_C2(SB), Y11, Y9
+	VMOVUPS ·geluVec+GV_P0(SB), Y8
+	VFMADD213PS ·geluVec+GV_P0+32(SB), Y9, Y8
+	VFMADD213PS ·geluVec+GV_P0+64(SB), Y9, Y8
+	VFMADD213PS ·geluVec+GV_P0+96(SB), Y9, Y8
+	VFMADD213PS ·geluVec+GV_P0+128(SB), Y9, Y8
+	VFMADD213PS ·geluVec+GV_P0+160(SB), Y9, Y8
+	VFMADD213PS ·geluVec+GV_ONE(SB), Y9, Y8
+	VFMADD213PS ·geluVec+GV_ONE(SB), Y9, Y8
+	VPADDD ·geluVec+GV_127(SB), Y10, Y10
+	VPSLLD $23, Y10, Y10
+	VMULPS Y10, Y8, Y8
+	// h, and dst = (x*0.5)*h, for both vectors.
+	VANDPS ·geluVec+GV_ABS(SB), Y0, Y5
+	VCMPPS $0x0e, ·geluVec+GV_CUT(SB), Y5, Y4
+	VANDNPS Y2, Y4, Y2
+	VMOVUPS ·geluVec+GV_TWO(SB), Y3
+	VSUBPS Y2, Y3, Y3
+	VBLENDVPS Y0, Y2, Y3, Y3
+	VCMPPS $0x01, ·geluVec+GV_ONE(SB), Y5, Y5
+	VBLENDVPS Y5, Y1, Y3, Y1
+	VMOVUPS 0(SI), Y5
+	VMULPS ·geluVec+GV_HALF(SB), Y5, Y5
+	VMULPS Y1, Y5, Y5
+	VMOVUPS Y5, 0(DI)
+	VANDPS ·geluVec+GV_ABS(SB), Y6, Y11
+	VCMPPS $0x0e, ·geluVec+GV_CUT(SB), Y11, Y10
+	VANDNPS Y8, Y10, Y8
+	VMOVUPS ·geluVec+GV_TWO(SB), Y9
+	VSUBPS Y8, Y9, Y9
+	VBLENDVPS Y6, Y8, Y9, Y9
+	VCMPPS $0x01, ·geluVec+GV_ONE(SB), Y11, Y11
+	VBLENDVPS Y11, Y7, Y9, Y7
+	VMOVUPS 32(SI), Y11
+	VMULPS ·geluVec+GV_HALF(SB), Y11, Y11
+	VMULPS Y7, Y11, Y11
+	VMOVUPS Y11, 32(DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	CMPQ CX, $16
+	JAE  geluavx2_loop2
+	TESTQ CX, CX
+	JZ   geluavx2_end
+
+geluavx2_single:
 	MOVL $0x7fffffff, AX
 	VMOVD AX, X15
 	VPBROADCASTD X15, Y15
@@ -303,6 +452,8 @@ geluavx2_loop:
 	ADDQ $32, DI
 	SUBQ $8, CX
 	JNZ  geluavx2_loop
+
+geluavx2_end:
 	VZEROUPPER
 
 geluavx2_done:
