@@ -535,26 +535,10 @@ func packB(dst []float32, b Mat, p0, kcb, j0, nn, nr int) {
 
 // packBT16 is packB for a full 16-column panel of a transposed row-major
 // matrix (b.RS == 1: column j0+j is a contiguous run starting at
-// (j0+j)*b.CS): four values of each of the 16 runs are read at a time and
-// written to four consecutive panel rows, so that every load brings four
-// values and the 16 runs need one bounds check per group of four rows.
+// (j0+j)*b.CS): a transpose of 16 runs (packT16; AVX2: 8x8 blocks in
+// registers).
 func packBT16(dst []float32, b Mat, p0, kcb, j0 int) {
-	dst = dst[:kcb*16]
-	p := 0
-	for ; p+4 <= kcb; p += 4 {
-		d := (*[64]float32)(dst[p*16:])
-		for j := 0; j < 16; j++ {
-			o := (j0+j)*b.CS + p0 + p
-			s := (*[4]float32)(b.Data[o : o+4])
-			d[j], d[16+j], d[32+j], d[48+j] = s[0], s[1], s[2], s[3]
-		}
-	}
-	for ; p < kcb; p++ {
-		row := dst[p*16 : p*16+16]
-		for j := range row {
-			row[j] = b.Data[(j0+j)*b.CS+p0+p]
-		}
-	}
+	packT16(dst, b.Data[j0*b.CS+p0:], b.CS, kcb)
 }
 
 // microGeneric is the pure-Go 4x4 micro-kernel.

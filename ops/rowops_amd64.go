@@ -83,6 +83,27 @@ func addVec(x, y []float32) {
 	addVecGeneric(x[body:], y[body:])
 }
 
+// packT16AVX2 transposes 16 runs of 8*groups values, run j from
+// src[j*stride:], into dst[p*16+j] (p < 8*groups).
+//
+//go:noescape
+func packT16AVX2(dst []float32, src []float32, stride, groups int)
+
+// packT16 writes value p of the 16 runs src[j*stride:] (j < 16, p < kcb)
+// to dst[p*16+j], on the path chosen at init.
+func packT16(dst, src []float32, stride, kcb int) {
+	if kcb <= 0 {
+		return
+	}
+	_, _ = dst[kcb*16-1], src[15*stride+kcb-1]
+	done := 0
+	if useAVX2 {
+		done = kcb &^ 7
+		packT16AVX2(dst, src, stride, done/8)
+	}
+	packT16Generic(dst[done*16:], src[done:], stride, kcb-done)
+}
+
 // copyRuns16 copies n runs of 16 values, run i from src[16*i:] to
 // dst[stride*i:], on the path chosen at init.
 func copyRuns16(dst []float32, stride int, src []float32, n int) {

@@ -178,3 +178,119 @@ copyloop:
 copydone:
 	VZEROUPPER
 	RET
+
+// func packT16AVX2(dst []float32, src []float32, stride, groups int)
+//
+// Transposes 16 runs of 8*groups values (run j from src[j*stride:]) into
+// 8*groups rows of 16 values (row p of dst holds value p of every run): a
+// full 16-column GEMM panel of a transposed B (the attention's K^T).
+// Register plan: SI runs 0-3, R10 runs 4-7, R11 runs 8-11, R12 runs 12-15
+// at the current group (the runs in between at +R8 = stride in bytes, +2*R8
+// and +R9 = 3*R8), DI the group's 8 panel rows, CX groups left; Y0..Y7 8
+// runs' 8 values, Y8..Y15 the transpose's temporaries. Loop: one group per
+// iteration, two 8x8 transposes (unpack pairs of rows, shuffle pairs of
+// pairs, exchange 128-bit halves), each row stored as it is finished.
+TEXT ·packT16AVX2(SB), NOSPLIT, $0-64
+	MOVQ dst_base+0(FP), DI
+	MOVQ src_base+24(FP), SI
+	MOVQ stride+48(FP), R8
+	SHLQ $2, R8
+	MOVQ groups+56(FP), CX
+	LEAQ (R8)(R8*2), R9
+	TESTQ CX, CX
+	JZ   packtdone
+
+packtloop:
+	LEAQ (SI)(R8*4), R10
+	LEAQ (R10)(R8*4), R11
+	LEAQ (R11)(R8*4), R12
+	// Runs 0-7 into columns 0-7 of the 8 panel rows.
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(R8*1), Y1
+	VMOVUPS (SI)(R8*2), Y2
+	VMOVUPS (SI)(R9*1), Y3
+	VMOVUPS (R10), Y4
+	VMOVUPS (R10)(R8*1), Y5
+	VMOVUPS (R10)(R8*2), Y6
+	VMOVUPS (R10)(R9*1), Y7
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+	VSHUFPS $0x44, Y10, Y8, Y0
+	VSHUFPS $0xee, Y10, Y8, Y1
+	VSHUFPS $0x44, Y11, Y9, Y2
+	VSHUFPS $0xee, Y11, Y9, Y3
+	VSHUFPS $0x44, Y14, Y12, Y4
+	VSHUFPS $0xee, Y14, Y12, Y5
+	VSHUFPS $0x44, Y15, Y13, Y6
+	VSHUFPS $0xee, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VMOVUPS Y8, 0(DI)
+	VPERM2F128 $0x31, Y4, Y0, Y9
+	VMOVUPS Y9, 256(DI)
+	VPERM2F128 $0x20, Y5, Y1, Y8
+	VMOVUPS Y8, 64(DI)
+	VPERM2F128 $0x31, Y5, Y1, Y9
+	VMOVUPS Y9, 320(DI)
+	VPERM2F128 $0x20, Y6, Y2, Y8
+	VMOVUPS Y8, 128(DI)
+	VPERM2F128 $0x31, Y6, Y2, Y9
+	VMOVUPS Y9, 384(DI)
+	VPERM2F128 $0x20, Y7, Y3, Y8
+	VMOVUPS Y8, 192(DI)
+	VPERM2F128 $0x31, Y7, Y3, Y9
+	VMOVUPS Y9, 448(DI)
+	// Runs 8-15 into columns 8-15.
+	VMOVUPS (R11), Y0
+	VMOVUPS (R11)(R8*1), Y1
+	VMOVUPS (R11)(R8*2), Y2
+	VMOVUPS (R11)(R9*1), Y3
+	VMOVUPS (R12), Y4
+	VMOVUPS (R12)(R8*1), Y5
+	VMOVUPS (R12)(R8*2), Y6
+	VMOVUPS (R12)(R9*1), Y7
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+	VSHUFPS $0x44, Y10, Y8, Y0
+	VSHUFPS $0xee, Y10, Y8, Y1
+	VSHUFPS $0x44, Y11, Y9, Y2
+	VSHUFPS $0xee, Y11, Y9, Y3
+	VSHUFPS $0x44, Y14, Y12, Y4
+	VSHUFPS $0xee, Y14, Y12, Y5
+	VSHUFPS $0x44, Y15, Y13, Y6
+	VSHUFPS $0xee, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VMOVUPS Y8, 32(DI)
+	VPERM2F128 $0x31, Y4, Y0, Y9
+	VMOVUPS Y9, 288(DI)
+	VPERM2F128 $0x20, Y5, Y1, Y8
+	VMOVUPS Y8, 96(DI)
+	VPERM2F128 $0x31, Y5, Y1, Y9
+	VMOVUPS Y9, 352(DI)
+	VPERM2F128 $0x20, Y6, Y2, Y8
+	VMOVUPS Y8, 160(DI)
+	VPERM2F128 $0x31, Y6, Y2, Y9
+	VMOVUPS Y9, 416(DI)
+	VPERM2F128 $0x20, Y7, Y3, Y8
+	VMOVUPS Y8, 224(DI)
+	VPERM2F128 $0x31, Y7, Y3, Y9
+	VMOVUPS Y9, 480(DI)
+	ADDQ $32, SI
+	ADDQ $512, DI
+	DECQ CX
+	JNZ  packtloop
+
+packtdone:
+	VZEROUPPER
+	RET

@@ -86,3 +86,25 @@ func copyRuns16Generic(dst []float32, stride int, src []float32, n int) {
 		copy16(dst[i*stride:i*stride+16], src[16*i:16*i+16])
 	}
 }
+
+// packT16Generic writes value p of the 16 runs src[j*stride:] (j < 16,
+// p < kcb) to dst[p*16+j]: four values of each run are read at a time and
+// written to four consecutive rows of dst, so that the 16 runs need one
+// bounds check per group of four rows.
+func packT16Generic(dst, src []float32, stride, kcb int) {
+	dst = dst[:kcb*16]
+	p := 0
+	for ; p+4 <= kcb; p += 4 {
+		d := (*[64]float32)(dst[p*16:])
+		for j := 0; j < 16; j++ {
+			s := (*[4]float32)(src[j*stride+p : j*stride+p+4])
+			d[j], d[16+j], d[32+j], d[48+j] = s[0], s[1], s[2], s[3]
+		}
+	}
+	for ; p < kcb; p++ {
+		row := dst[p*16 : p*16+16]
+		for j := range row {
+			row[j] = src[j*stride+p]
+		}
+	}
+}

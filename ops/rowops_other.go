@@ -19,3 +19,7 @@ func addVec(x, y []float32) { addVecGeneric(x, y) }
 func copyRuns16(dst []float32, stride int, src []float32, n int) {
 	copyRuns16Generic(dst, stride, src, n)
 }
+
+// packT16 writes value p of the 16 runs src[j*stride:] (j < 16, p < kcb)
+// to dst[p*16+j].
+func packT16(dst, src []float32, stride, kcb int) { packT16Generic(dst, src, stride, kcb) }

@@ -113,3 +113,29 @@ func TestCopyRuns16(t *testing.T) {
 		}
 	}
 }
+
+// TestPackT16 checks packT16 (dispatched: AVX2 8x8 transposes where the
+// host has AVX2, then the pure-Go rows) against the definition, with guards
+// around dst, on ragged lengths and strides.
+func TestPackT16(t *testing.T) {
+	r := newRand(15)
+	for _, kcb := range []int{1, 3, 7, 8, 9, 15, 16, 17, 33, 64, 100} {
+		for _, stride := range []int{kcb, kcb + 1, 64, 192 * 3} {
+			if stride < kcb {
+				continue
+			}
+			src := randNormal(r, 15*stride+kcb, 1)
+			dst, buf := guarded(kcb * 16)
+			packT16(dst, src, stride, kcb)
+			name := fmt.Sprintf("kcb=%d stride=%d", kcb, stride)
+			checkGuards(t, name, buf)
+			for p := 0; p < kcb; p++ {
+				for j := 0; j < 16; j++ {
+					if got, want := dst[p*16+j], src[j*stride+p]; got != want {
+						t.Fatalf("%s: dst[%d][%d] = %g, want %g", name, p, j, got, want)
+					}
+				}
+			}
+		}
+	}
+}
