@@ -149,15 +149,38 @@ func Generate(opts Options, progress func(done, total int)) (*coco.Dataset, erro
 	return all, nil
 }
 
+// Info returns the "info" object Generate writes into train.json and
+// val.json for o: every option that changes the dataset's content (after
+// defaults), so that a program can tell whether a folder already holds the
+// dataset it would generate (a dataset from another version of these
+// options, or of the generator before some options existed, lacks fields or
+// differs in them).
+func Info(o Options) (map[string]any, error) {
+	o, err := o.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return info(o), nil
+}
+
+func info(o Options) map[string]any {
+	return map[string]any{
+		"description":  "ladderpose synthetic person keypoints (industrial scenes)",
+		"seed":         o.Seed,
+		"interference": o.Interference.String(),
+		"width":        o.Width,
+		"height":       o.Height,
+		"images":       o.N,
+		"val":          o.Val,
+		"people":       []int{o.MinPeople, o.MaxPeople},
+		"quality":      o.Quality,
+		"max_yaw":      o.MaxYaw,
+	}
+}
+
 func newDataset(o Options) *coco.Dataset {
 	return &coco.Dataset{
-		Info: map[string]any{
-			"description":  "ladderpose synthetic person keypoints (industrial scenes)",
-			"seed":         o.Seed,
-			"interference": o.Interference.String(),
-			"width":        o.Width,
-			"height":       o.Height,
-		},
+		Info:        info(o),
 		Images:      []coco.Image{},
 		Annotations: []coco.Annotation{},
 		Categories:  []coco.Category{coco.PersonCategory()},

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -119,12 +120,24 @@ func Demo(ctx context.Context, o DemoOptions) (*DemoReport, error) {
 		if o.Backbone != "" && d.dir == clean {
 			continue
 		}
-		if _, err := os.Stat(filepath.Join(d.dir, "val.json")); err == nil {
+		so := synth.Options{Dir: d.dir, N: d.n, Seed: d.seed, Interference: d.level, Val: 0.25, MaxYaw: DemoMaxYaw}
+		switch same, err := holdsDataset(so); {
+		case err != nil:
+			return nil, err
+		case same:
 			say("data: reusing %s", d.dir)
 			continue
 		}
+		if _, err := os.Stat(d.dir); err == nil {
+			// The demo's own folder, from a run with other sizes or an
+			// older generator: its people or interference may differ.
+			say("data: %s holds another dataset than this run's; generating it again", d.dir)
+			if err := os.RemoveAll(d.dir); err != nil {
+				return nil, err
+			}
+		}
 		say("data: %d %s images in %s", d.n, d.level, d.dir)
-		if _, err := synth.Generate(synth.Options{Dir: d.dir, N: d.n, Seed: d.seed, Interference: d.level, Val: 0.25, MaxYaw: DemoMaxYaw}, nil); err != nil {
+		if _, err := synth.Generate(so, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -276,6 +289,31 @@ func Demo(ctx context.Context, o DemoOptions) (*DemoReport, error) {
 	}
 	say("\n%s", table)
 	return rep, nil
+}
+
+// holdsDataset reports whether o.Dir already holds the dataset
+// synth.Generate(o) would write: train.json and val.json whose "info" is
+// synth.Info(o). A missing or unreadable file means it does not.
+func holdsDataset(o synth.Options) (bool, error) {
+	want, err := synth.Info(o)
+	if err != nil {
+		return false, err
+	}
+	wj, err := json.Marshal(want)
+	if err != nil {
+		return false, err
+	}
+	for _, split := range []string{"train.json", "val.json"} {
+		d, err := coco.ReadDataset(filepath.Join(o.Dir, split))
+		if err != nil {
+			return false, nil
+		}
+		gj, err := json.Marshal(d.Info)
+		if err != nil || !bytes.Equal(gj, wj) {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // lightAugment is flip with mild scale and rotation: the interference is in
