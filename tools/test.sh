@@ -77,7 +77,11 @@ step "training end to end: ladderpose demo -quick"
 # Synthetic data, side-tuning of every ablation setting from the shipped
 # pretrained model, evaluation, reports: about 4 minutes on 2 cores.
 demo=$(mktemp -d)
-go run ./cmd/ladderpose demo -quick -out "$demo" >"$demo.log" 2>&1 || { cat "$demo.log"; exit 1; }
+# -min-tune-gain 0: side-tuning must improve on the untuned pretrained model
+# (0.091 -> 0.106 AP on this machine), so broken training fails here. The
+# gain over the frozen baseline is not checked: at this scale it is +0.001,
+# within the noise of 45 validation people (issue 7's note).
+go run ./cmd/ladderpose demo -quick -min-tune-gain 0 -out "$demo" >"$demo.log" 2>&1 || { cat "$demo.log"; exit 1; }
 tail -n 14 "$demo.log"
 for f in ablation.json ablation.md report.json demo_model.safetensors; do
 	[ -s "$demo/$f" ] || { echo "demo -quick did not write $f"; exit 1; }

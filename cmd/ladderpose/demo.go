@@ -45,6 +45,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	backbone := fs.String("backbone", "", "pretrained small model `file` (skips pretraining)")
 	seed := fs.Uint64("seed", 1, "seed of the data, initialisation and training")
 	minGain := fs.Float64("min-gain", -1, "exit non-zero unless the full side network beats the frozen baseline by more than this AP")
+	minTuneGain := fs.Float64("min-tune-gain", -1, "exit non-zero unless the full side network beats the pretrained model without tuning by more than this AP")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, demoUsage)
 		fs.PrintDefaults()
@@ -71,6 +72,9 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "\ntook %.0fs; wrote %s/ablation.json and %s\n", rep.Seconds, *out, rep.Model)
 	if *minGain >= 0 && !(rep.Gain > *minGain) {
 		return fmt.Errorf("the full side network gains %.4f AP over the frozen baseline, not more than %g", rep.Gain, *minGain)
+	}
+	if full := rep.Ablation[len(rep.Ablation)-1].AP; *minTuneGain >= 0 && !(full-rep.ZeroShotAP > *minTuneGain) {
+		return fmt.Errorf("the full side network gains %.4f AP over the untuned pretrained model, not more than %g", full-rep.ZeroShotAP, *minTuneGain)
 	}
 	return nil
 }
