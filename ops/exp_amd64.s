@@ -199,6 +199,74 @@ expavx512_done:
 	VZEROUPPER
 	RET
 
+// The four phases of one vector in geluAVX2's 16-element loop (register
+// roles as in its plan; off is the vector's byte offset from SI and DI).
+
+// GELU_SMALL: W = x, Z = z = x/sqrt2, T = z*z, H = hs = 1 + erf(z) (|z| < 1).
+#define GELU_SMALL(Z, H, T, W, off) \
+	VMOVUPS off(SI), W; \
+	VMULPS ·geluVec+GV_RSQRT2(SB), W, Z; \
+	VMULPS Z, Z, T; \
+	VMOVUPS ·geluVec+GV_S0(SB), H; \
+	VFMADD213PS ·geluVec+GV_S0+32(SB), T, H; \
+	VFMADD213PS ·geluVec+GV_S0+64(SB), T, H; \
+	VFMADD213PS ·geluVec+GV_S0+96(SB), T, H; \
+	VFMADD213PS ·geluVec+GV_S0+128(SB), T, H; \
+	VFMADD213PS ·geluVec+GV_S0+160(SB), T, H; \
+	VFMADD213PS ·geluVec+GV_S0+192(SB), T, H; \
+	VFMADD213PS Z, Z, H; \
+	VADDPS ·geluVec+GV_ONE(SB), H, H
+
+// GELU_TAIL: T = t = min(|z|, cut), P = L(t) = log(erfc(t)).
+#define GELU_TAIL(Z, T, P, W) \
+	VANDPS ·geluVec+GV_ABS(SB), Z, W; \
+	VMINPS ·geluVec+GV_CUT(SB), W, T; \
+	VMOVUPS ·geluVec+GV_L0(SB), P; \
+	VFMADD213PS ·geluVec+GV_L0+32(SB), T, P; \
+	VFMADD213PS ·geluVec+GV_L0+64(SB), T, P; \
+	VFMADD213PS ·geluVec+GV_L0+96(SB), T, P; \
+	VFMADD213PS ·geluVec+GV_L0+128(SB), T, P; \
+	VFMADD213PS ·geluVec+GV_L0+160(SB), T, P; \
+	VFMADD213PS ·geluVec+GV_L0+192(SB), T, P; \
+	VFMADD213PS ·geluVec+GV_L0+224(SB), T, P; \
+	VFMADD213PS ·geluVec+GV_L0+256(SB), T, P; \
+	VFMADD213PS ·geluVec+GV_L0+288(SB), T, P
+
+// GELU_EXP: T = q = exp(P) (P becomes r, N 2^n).
+#define GELU_EXP(T, P, N, W) \
+	VMULPS ·geluVec+GV_LOG2E(SB), P, W; \
+	VCVTPS2DQ W, N; \
+	VCVTDQ2PS N, W; \
+	VFNMADD231PS ·geluVec+GV_C1(SB), W, P; \
+	VFNMADD231PS ·geluVec+GV_C2(SB), W, P; \
+	VMOVUPS ·geluVec+GV_P0(SB), T; \
+	VFMADD213PS ·geluVec+GV_P0+32(SB), P, T; \
+	VFMADD213PS ·geluVec+GV_P0+64(SB), P, T; \
+	VFMADD213PS ·geluVec+GV_P0+96(SB), P, T; \
+	VFMADD213PS ·geluVec+GV_P0+128(SB), P, T; \
+	VFMADD213PS ·geluVec+GV_P0+160(SB), P, T; \
+	VFMADD213PS ·geluVec+GV_ONE(SB), P, T; \
+	VFMADD213PS ·geluVec+GV_ONE(SB), P, T; \
+	VPADDD ·geluVec+GV_127(SB), N, N; \
+	VPSLLD $23, N, N; \
+	VMULPS N, T, T
+
+// GELU_OUT: q = 0 past the cut, h = |z| < 1 ? hs : (z < 0 ? q : 2 - q),
+// dst = (x*0.5)*h.
+#define GELU_OUT(Z, H, T, P, N, W, off) \
+	VANDPS ·geluVec+GV_ABS(SB), Z, W; \
+	VCMPPS $0x0e, ·geluVec+GV_CUT(SB), W, N; \
+	VANDNPS T, N, T; \
+	VMOVUPS ·geluVec+GV_TWO(SB), P; \
+	VSUBPS T, P, P; \
+	VBLENDVPS Z, T, P, P; \
+	VCMPPS $0x01, ·geluVec+GV_ONE(SB), W, W; \
+	VBLENDVPS W, H, P, H; \
+	VMOVUPS off(SI), W; \
+	VMULPS ·geluVec+GV_HALF(SB), W, W; \
+	VMULPS H, W, W; \
+	VMOVUPS W, off(DI)
+
 // func geluAVX2(dst, src []float32)
 //
 // Register plan:
@@ -237,114 +305,14 @@ TEXT ·geluAVX2(SB), NOSPLIT, $0-48
 	JB   geluavx2_single
 
 geluavx2_loop2:
-	// z = x/sqrt2, small branch hs = 1 + erf, for both vectors.
-	VMOVUPS 0(SI), Y5
-	VMULPS ·geluVec+GV_RSQRT2(SB), Y5, Y0
-	VMULPS Y0, Y0, Y2
-	VMOVUPS ·geluVec+GV_S0(SB), Y1
-	VFMADD213PS ·geluVec+GV_S0+32(SB), Y2, Y1
-	VFMADD213PS ·geluVec+GV_S0+64(SB), Y2, Y1
-	VFMADD213PS ·geluVec+GV_S0+96(SB), Y2, Y1
-	VFMADD213PS ·geluVec+GV_S0+128(SB), Y2, Y1
-	VFMADD213PS ·geluVec+GV_S0+160(SB), Y2, Y1
-	VFMADD213PS ·geluVec+GV_S0+192(SB), Y2, Y1
-	VFMADD213PS Y0, Y0, Y1
-	VADDPS ·geluVec+GV_ONE(SB), Y1, Y1
-	VMOVUPS 32(SI), Y11
-	VMULPS ·geluVec+GV_RSQRT2(SB), Y11, Y6
-	VMULPS Y6, Y6, Y8
-	VMOVUPS ·geluVec+GV_S0(SB), Y7
-	VFMADD213PS ·geluVec+GV_S0+32(SB), Y8, Y7
-	VFMADD213PS ·geluVec+GV_S0+64(SB), Y8, Y7
-	VFMADD213PS ·geluVec+GV_S0+96(SB), Y8, Y7
-	VFMADD213PS ·geluVec+GV_S0+128(SB), Y8, Y7
-	VFMADD213PS ·geluVec+GV_S0+160(SB), Y8, Y7
-	VFMADD213PS ·geluVec+GV_S0+192(SB), Y8, Y7
-	VFMADD213PS Y6, Y6, Y7
-	VADDPS ·geluVec+GV_ONE(SB), Y7, Y7
-	// tail: L(t), t = min(|z|, cut), for both vectors.
-	VANDPS ·geluVec+GV_ABS(SB), Y0, Y5
-	VMINPS ·geluVec+GV_CUT(SB), Y5, Y2
-	VMOVUPS ·geluVec+GV_L0(SB), Y3
-	VFMADD213PS ·geluVec+GV_L0+32(SB), Y2, Y3
-	VFMADD213PS ·geluVec+GV_L0+64(SB), Y2, Y3
-	VFMADD213PS ·geluVec+GV_L0+96(SB), Y2, Y3
-	VFMADD213PS ·geluVec+GV_L0+128(SB), Y2, Y3
-	VFMADD213PS ·geluVec+GV_L0+160(SB), Y2, Y3
-	VFMADD213PS ·geluVec+GV_L0+192(SB), Y2, Y3
-	VFMADD213PS ·geluVec+GV_L0+224(SB), Y2, Y3
-	VFMADD213PS ·geluVec+GV_L0+256(SB), Y2, Y3
-	VFMADD213PS ·geluVec+GV_L0+288(SB), Y2, Y3
-	VANDPS ·geluVec+GV_ABS(SB), Y6, Y11
-	VMINPS ·geluVec+GV_CUT(SB), Y11, Y8
-	VMOVUPS ·geluVec+GV_L0(SB), Y9
-	VFMADD213PS ·geluVec+GV_L0+32(SB), Y8, Y9
-	VFMADD213PS ·geluVec+GV_L0+64(SB), Y8, Y9
-	VFMADD213PS ·geluVec+GV_L0+96(SB), Y8, Y9
-	VFMADD213PS ·geluVec+GV_L0+128(SB), Y8, Y9
-	VFMADD213PS ·geluVec+GV_L0+160(SB), Y8, Y9
-	VFMADD213PS ·geluVec+GV_L0+192(SB), Y8, Y9
-	VFMADD213PS ·geluVec+GV_L0+224(SB), Y8, Y9
-	VFMADD213PS ·geluVec+GV_L0+256(SB), Y8, Y9
-	VFMADD213PS ·geluVec+GV_L0+288(SB), Y8, Y9
-	// q = exp(L) = erfc(|z|), for both vectors.
-	VMULPS ·geluVec+GV_LOG2E(SB), Y3, Y5
-	VCVTPS2DQ Y5, Y4
-	VCVTDQ2PS Y4, Y5
-	VFNMADD231PS ·geluVec+GV_C1(SB), Y5, Y3
-	VFNMADD231PS ·geluVec+GV_C2(SB), Y5, Y3
-	VMOVUPS ·geluVec+GV_P0(SB), Y2
-	VFMADD213PS ·geluVec+GV_P0+32(SB), Y3, Y2
-	VFMADD213PS ·geluVec+GV_P0+64(SB), Y3, Y2
-	VFMADD213PS ·geluVec+GV_P0+96(SB), Y3, Y2
-	VFMADD213PS ·geluVec+GV_P0+128(SB), Y3, Y2
-	VFMADD213PS ·geluVec+GV_P0+160(SB), Y3, Y2
-	VFMADD213PS ·geluVec+GV_ONE(SB), Y3, Y2
-	VFMADD213PS ·geluVec+GV_ONE(SB), Y3, Y2
-	VPADDD ·geluVec+GV_127(SB), Y4, Y4
-	VPSLLD $23, Y4, Y4
-	VMULPS Y4, Y2, Y2
-	VMULPS ·geluVec+GV_LOG2E(SB), Y9, Y11
-	VCVTPS2DQ Y11, Y10
-	VCVTDQ2PS Y10, Y11
-	VFNMADD231PS ·geluVec+GV_C1(SB), Y11, Y9
-	VFNMADD231PS ·geluVec+GV_C2(SB), Y11, Y9
-	VMOVUPS ·geluVec+GV_P0(SB), Y8
-	VFMADD213PS ·geluVec+GV_P0+32(SB), Y9, Y8
-	VFMADD213PS ·geluVec+GV_P0+64(SB), Y9, Y8
-	VFMADD213PS ·geluVec+GV_P0+96(SB), Y9, Y8
-	VFMADD213PS ·geluVec+GV_P0+128(SB), Y9, Y8
-	VFMADD213PS ·geluVec+GV_P0+160(SB), Y9, Y8
-	VFMADD213PS ·geluVec+GV_ONE(SB), Y9, Y8
-	VFMADD213PS ·geluVec+GV_ONE(SB), Y9, Y8
-	VPADDD ·geluVec+GV_127(SB), Y10, Y10
-	VPSLLD $23, Y10, Y10
-	VMULPS Y10, Y8, Y8
-	// h, and dst = (x*0.5)*h, for both vectors.
-	VANDPS ·geluVec+GV_ABS(SB), Y0, Y5
-	VCMPPS $0x0e, ·geluVec+GV_CUT(SB), Y5, Y4
-	VANDNPS Y2, Y4, Y2
-	VMOVUPS ·geluVec+GV_TWO(SB), Y3
-	VSUBPS Y2, Y3, Y3
-	VBLENDVPS Y0, Y2, Y3, Y3
-	VCMPPS $0x01, ·geluVec+GV_ONE(SB), Y5, Y5
-	VBLENDVPS Y5, Y1, Y3, Y1
-	VMOVUPS 0(SI), Y5
-	VMULPS ·geluVec+GV_HALF(SB), Y5, Y5
-	VMULPS Y1, Y5, Y5
-	VMOVUPS Y5, 0(DI)
-	VANDPS ·geluVec+GV_ABS(SB), Y6, Y11
-	VCMPPS $0x0e, ·geluVec+GV_CUT(SB), Y11, Y10
-	VANDNPS Y8, Y10, Y8
-	VMOVUPS ·geluVec+GV_TWO(SB), Y9
-	VSUBPS Y8, Y9, Y9
-	VBLENDVPS Y6, Y8, Y9, Y9
-	VCMPPS $0x01, ·geluVec+GV_ONE(SB), Y11, Y11
-	VBLENDVPS Y11, Y7, Y9, Y7
-	VMOVUPS 32(SI), Y11
-	VMULPS ·geluVec+GV_HALF(SB), Y11, Y11
-	VMULPS Y7, Y11, Y11
-	VMOVUPS Y11, 32(DI)
+	GELU_SMALL(Y0, Y1, Y2, Y5, 0)
+	GELU_SMALL(Y6, Y7, Y8, Y11, 32)
+	GELU_TAIL(Y0, Y2, Y3, Y5)
+	GELU_TAIL(Y6, Y8, Y9, Y11)
+	GELU_EXP(Y2, Y3, Y4, Y5)
+	GELU_EXP(Y8, Y9, Y10, Y11)
+	GELU_OUT(Y0, Y1, Y2, Y3, Y4, Y5, 0)
+	GELU_OUT(Y6, Y7, Y8, Y9, Y10, Y11, 32)
 	ADDQ $64, SI
 	ADDQ $64, DI
 	SUBQ $16, CX
