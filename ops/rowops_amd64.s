@@ -5,6 +5,33 @@
 // -Inf as a float32 bit pattern.
 #define NEGINF $0xff800000
 
+// SCALAR_OP_BODY applies OP (VMULPS or VADDPS) with the scalar s, broadcast
+// to Y0, to every value of x in place. Register plan: SI x, CX elements left
+// (a multiple of 8), Y0 s, Y1..Y2 values. Loop: 16 values per iteration,
+// then one step of 8; l16, l8 and ldone are the labels to use.
+#define SCALAR_OP_BODY(OP, l16, l8, ldone) \
+	MOVQ x_base+0(FP), SI; \
+	MOVQ x_len+8(FP), CX; \
+	VBROADCASTSS s+24(FP), Y0; \
+l16: \
+	CMPQ CX, $16; \
+	JLT  l8; \
+	OP   (SI), Y0, Y1; \
+	OP   32(SI), Y0, Y2; \
+	VMOVUPS Y1, (SI); \
+	VMOVUPS Y2, 32(SI); \
+	ADDQ $64, SI; \
+	SUBQ $16, CX; \
+	JMP  l16; \
+l8: \
+	TESTQ CX, CX; \
+	JZ    ldone; \
+	OP   (SI), Y0, Y1; \
+	VMOVUPS Y1, (SI); \
+ldone: \
+	VZEROUPPER; \
+	RET
+
 // func maxAVX2(x []float32) float32
 //
 // Register plan:
@@ -55,65 +82,13 @@ maxreduce:
 	VZEROUPPER
 	RET
 
-// func scaleAVX2(x []float32, s float32)
-//
-// Register plan: SI x, CX elements left (a multiple of 8), Y0 s, Y1..Y2
-// values. Loop: 16 values per iteration, then one step of 8.
+// func scaleAVX2(x []float32, s float32): x[i] *= s (SCALAR_OP_BODY).
 TEXT ·scaleAVX2(SB), NOSPLIT, $0-28
-	MOVQ x_base+0(FP), SI
-	MOVQ x_len+8(FP), CX
-	VBROADCASTSS s+24(FP), Y0
+	SCALAR_OP_BODY(VMULPS, scale16, scale8, scaledone)
 
-scale16:
-	CMPQ CX, $16
-	JLT  scale8
-	VMULPS (SI), Y0, Y1
-	VMULPS 32(SI), Y0, Y2
-	VMOVUPS Y1, (SI)
-	VMOVUPS Y2, 32(SI)
-	ADDQ $64, SI
-	SUBQ $16, CX
-	JMP  scale16
-
-scale8:
-	TESTQ CX, CX
-	JZ    scaledone
-	VMULPS (SI), Y0, Y1
-	VMOVUPS Y1, (SI)
-
-scaledone:
-	VZEROUPPER
-	RET
-
-// func addScalarAVX2(x []float32, s float32)
-//
-// Register plan: SI x, CX elements left (a multiple of 8), Y0 s, Y1..Y2
-// values. Loop: 16 values per iteration, then one step of 8.
+// func addScalarAVX2(x []float32, s float32): x[i] += s (SCALAR_OP_BODY).
 TEXT ·addScalarAVX2(SB), NOSPLIT, $0-28
-	MOVQ x_base+0(FP), SI
-	MOVQ x_len+8(FP), CX
-	VBROADCASTSS s+24(FP), Y0
-
-adds16:
-	CMPQ CX, $16
-	JLT  adds8
-	VADDPS (SI), Y0, Y1
-	VADDPS 32(SI), Y0, Y2
-	VMOVUPS Y1, (SI)
-	VMOVUPS Y2, 32(SI)
-	ADDQ $64, SI
-	SUBQ $16, CX
-	JMP  adds16
-
-adds8:
-	TESTQ CX, CX
-	JZ    addsdone
-	VADDPS (SI), Y0, Y1
-	VMOVUPS Y1, (SI)
-
-addsdone:
-	VZEROUPPER
-	RET
+	SCALAR_OP_BODY(VADDPS, adds16, adds8, addsdone)
 
 // func addVecAVX2(x, y []float32)
 //
