@@ -7,18 +7,22 @@ import (
 	"github.com/ladderpose/ladderpose/pipeline"
 )
 
-// The bundled samples, relative to the repository root. SampleWeights is a
-// tiny random-weight checkpoint (for tests whose numbers do not depend on
+// The bundled samples, as paths relative to the repository root (for the
+// repository's own tests and examples). SampleWeights is a tiny
+// random-weight checkpoint (for tests whose numbers do not depend on
 // training); DemoWeights is what "ladderpose demo" learnt: a small
 // ViTPose-style model pretrained on clean synthetic people with a side
-// network tuned on the high-interference set (go run ./cmd/ladderpose
-// predict uses it when no -weights is given); DemoPretrained is that model
-// before side-tuning (the demo's -quick starts from it). SampleImage is a
-// synthetic scene with two people.
+// network tuned on the high-interference set ("ladderpose predict" uses it
+// when no -weights is given); DemoPretrained is that model before
+// side-tuning (the demo's -quick starts from it). SampleImage is a synthetic
+// scene with two people. The command line has the two demo models built in
+// (package internal/sample embeds the models), so it finds them from any
+// folder; a program of your own can embed a checkpoint likewise and read it
+// with LoadBytes.
 const (
-	SampleWeights  = "testdata/sample/vitpose_sample.safetensors"
-	DemoWeights    = "testdata/sample/demo_model.safetensors"
-	DemoPretrained = "testdata/sample/demo_pretrained.safetensors"
+	SampleWeights  = "internal/sample/vitpose_sample.safetensors"
+	DemoWeights    = "internal/sample/demo_model.safetensors"
+	DemoPretrained = "internal/sample/demo_pretrained.safetensors"
 	SampleImage    = "testdata/sample/people.jpg"
 )
 
@@ -49,7 +53,8 @@ type Heatmaps = pipeline.Heatmaps
 
 // Pose is one person found in an image.
 type Pose struct {
-	// Keypoints are the 17 COCO keypoints in order (nose, left_eye,
+	// Keypoints are the model's keypoints in order (Estimator.Keypoints
+	// names them): for COCO models the 17 COCO keypoints (nose, left_eye,
 	// right_eye, left_ear, right_ear, left_shoulder, right_shoulder,
 	// left_elbow, right_elbow, left_wrist, right_wrist, left_hip,
 	// right_hip, left_knee, right_knee, left_ankle, right_ankle), in the
@@ -107,8 +112,19 @@ func LoadImage(path string) (image.Image, error) {
 
 // Draw returns a copy of img with the poses' skeletons drawn over it, joints
 // and limbs whose keypoint scores are above threshold (0.3 is mmpose's
-// setting for pictures).
+// setting for pictures), with COCO's skeleton; Estimator.Draw draws any
+// model's keypoints with the model's skeleton.
 func Draw(img image.Image, poses []Pose, threshold float64) *image.RGBA {
+	return drawWith(img, poses, threshold, pipeline.COCOKeypoints())
+}
+
+// Draw is the package's Draw with the skeleton and body sides of the
+// estimator's keypoints (Hugging Face's config.json edges).
+func (e *Estimator) Draw(img image.Image, poses []Pose, threshold float64) *image.RGBA {
+	return drawWith(img, poses, threshold, e.kps)
+}
+
+func drawWith(img image.Image, poses []Pose, threshold float64, ks pipeline.KeypointSet) *image.RGBA {
 	min := img.Bounds().Min
 	pp := make([]pipeline.Pose, len(poses))
 	for i, p := range poses {
@@ -118,7 +134,7 @@ func Draw(img image.Image, poses []Pose, threshold float64) *image.RGBA {
 		}
 		pp[i] = pipeline.Pose{Keypoints: kps, Score: p.Score, BoxScore: p.Box.Score}
 	}
-	return pipeline.DrawPoses(img, pp, threshold)
+	return pipeline.DrawPosesWith(img, pp, threshold, ks)
 }
 
 // String formats the box as "[x y w h] score s".

@@ -577,7 +577,7 @@ func TestHeatmapsAndPictures(t *testing.T) {
 // TestLoadErrors checks the errors of Load and its options.
 func TestLoadErrors(t *testing.T) {
 	dir := t.TempDir()
-	// A model with 5 keypoints.
+	// A model with 5 keypoints (loads: any keypoint count does).
 	cfg := posemodel.Config{Dim: 48, Depth: 4, Heads: 3, MLPRatio: 4, LNEps: 1e-6, Head: "simple", Keypoints: 5, Input: [2]int{256, 192}}
 	m, err := posemodel.New(cfg)
 	if err != nil {
@@ -602,7 +602,8 @@ func TestLoadErrors(t *testing.T) {
 		{"empty side path", SampleWeights, []Option{WithSide("")}, "WithSide: empty path"},
 		{"missing side", SampleWeights, []Option{WithSide(filepath.Join(dir, "nope.safetensors"))}, "nope.safetensors"},
 		{"missing weights", filepath.Join(dir, "none.safetensors"), nil, "none.safetensors"},
-		{"keypoints", k5, nil, "predicts 5 keypoints"},
+		{"sigmas for another keypoint count", k5, []Option{WithSigmas([]float64{0.1, 0.1})}, "2 sigmas for the model's 5 keypoints"},
+		{"dataset of a plain model", SampleWeights, []Option{WithDataset(1)}, "no experts"},
 	} {
 		_, err := Load(tc.path, tc.opts...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -22,6 +22,9 @@ import (
 // concurrent use (see the package documentation).
 type Estimator struct {
 	cfg    posemodel.Config
+	kps    pipeline.KeypointSet
+	sigmas []float64 // OKS-NMS constants
+	warn   []string
 	side   bool
 	set    settings
 	device string           // where the network runs, for Device
@@ -68,16 +71,48 @@ func Load(path string, opts ...Option) (*Estimator, error) {
 	})
 }
 
+// LoadBytes is Load for a safetensors checkpoint held in memory (one
+// embedded with go:embed, say; the command line's bundled models are);
+// name stands for its path in errors. The config comes from the
+// checkpoint's "ladderpose.config" metadata or the standard ViTPose sizes
+// recognised from its shapes (a Hugging Face config.json cannot come with
+// it). WithSide still names a file. data must not change while LoadBytes
+// runs; the estimator keeps no reference to it.
+func LoadBytes(name string, data []byte, opts ...Option) (*Estimator, error) {
+	set := defaultSettings()
+	for _, o := range opts {
+		if err := o(&set); err != nil {
+			return nil, fmt.Errorf("ladderpose: %w", err)
+		}
+	}
+	return loadWith(name, set, func(l devnet.LoadFunc) (*devnet.Net, error) {
+		return devnet.Load(set.device, gpu.Options{}, l)
+	}, func(o posemodel.LoadOptions) (*posemodel.Model, error) {
+		return posemodel.LoadBytes(name, data, o)
+	})
+}
+
 // load is Load with the device placement given (tests place the network on
 // an emulated GPU).
 func load(path string, set settings, place func(devnet.LoadFunc) (*devnet.Net, error)) (*Estimator, error) {
+	return loadWith(path, set, place, func(o posemodel.LoadOptions) (*posemodel.Model, error) {
+		return posemodel.Load(path, o)
+	})
+}
+
+// loadWith is load with the model read by read (from a file or from
+// memory); path names the checkpoint in errors.
+func loadWith(path string, set settings, place func(devnet.LoadFunc) (*devnet.Net, error), read func(posemodel.LoadOptions) (*posemodel.Model, error)) (*Estimator, error) {
 	n, err := place(func(inferenceOnly bool) (*posemodel.Model, error) {
-		m, err := posemodel.Load(path, posemodel.LoadOptions{SidePath: set.side, InferenceOnly: inferenceOnly})
+		m, err := read(posemodel.LoadOptions{SidePath: set.side, InferenceOnly: inferenceOnly})
 		if err != nil {
 			return nil, err
 		}
-		if k := m.Cfg.Keypoints; k != coco.NumKeypoints {
-			return nil, fmt.Errorf("%s: the model predicts %d keypoints; the estimator needs COCO's %d (flip pairs, OKS sigmas)", path, k, coco.NumKeypoints)
+		if err := m.CheckDataset(set.dataset); err != nil {
+			return nil, fmt.Errorf("%s: WithDataset: %w", path, err)
+		}
+		if k := m.Cfg.Keypoints; set.sigmas != nil && len(set.sigmas) != k {
+			return nil, fmt.Errorf("%s: WithSigmas: %d sigmas for the model's %d keypoints", path, len(set.sigmas), k)
 		}
 		return m, nil
 	})
@@ -85,6 +120,7 @@ func load(path string, set settings, place func(devnet.LoadFunc) (*devnet.Net, e
 		return nil, fmt.Errorf("ladderpose: %w", err)
 	}
 	e := &Estimator{cfg: n.Model.Cfg, side: n.Model.HasSide(), set: set, device: strings.TrimPrefix(n.Line, "device: ")}
+	e.setKeypoints()
 	if !n.OnGPU() {
 		e.model = n.Model
 		return e, nil
@@ -98,6 +134,49 @@ func load(path string, set settings, place func(devnet.LoadFunc) (*devnet.Net, e
 	e.gpu = &gpuNet{net: n}
 	return e, nil
 }
+
+// meanCOCOSigma is the OKS constant used for every keypoint of a set
+// without sigmas: the mean of COCO's 17.
+var meanCOCOSigma = func() float64 {
+	var s float64
+	for _, v := range coco.Sigmas {
+		s += v
+	}
+	return s / coco.NumKeypoints
+}()
+
+// setKeypoints describes the model's keypoints (names, flip pairs,
+// skeleton, sigmas) and notes what the estimator cannot do with them.
+func (e *Estimator) setKeypoints() {
+	c := e.cfg
+	e.kps = pipeline.NewKeypointSet(c.Keypoints, c.KeypointNames, c.Skeleton)
+	if e.set.flip && !e.kps.COCO && len(e.kps.FlipPairs) == 0 {
+		e.set.flip = false
+		e.warn = append(e.warn, fmt.Sprintf("flip test off: no left/right pairs can be derived from the names of the model's %d keypoints", c.Keypoints))
+	}
+	switch {
+	case e.set.sigmas != nil:
+		e.sigmas = e.set.sigmas
+	case e.kps.Sigmas != nil:
+		e.sigmas = e.kps.Sigmas
+	default:
+		e.sigmas = make([]float64, c.Keypoints)
+		for i := range e.sigmas {
+			e.sigmas[i] = meanCOCOSigma
+		}
+		e.warn = append(e.warn, fmt.Sprintf("no OKS sigmas for the model's %d keypoints: OKS-NMS uses COCO's mean sigma %.4f for each (give them with WithSigmas)", c.Keypoints, meanCOCOSigma))
+	}
+}
+
+// Warnings lists, one line each, what the estimator does differently from
+// its options because of the model: the flip test turned off for keypoints
+// without left/right pairs, OKS sigmas it had to assume. Empty for COCO
+// models.
+func (e *Estimator) Warnings() []string { return append([]string(nil), e.warn...) }
+
+// Keypoints describes the model's keypoints: names, flip pairs, skeleton
+// and OKS sigmas (see pipeline.KeypointSet).
+func (e *Estimator) Keypoints() pipeline.KeypointSet { return e.kps }
 
 // Device says where the network runs and, on the CPU, why: "CPU (as
 // asked)", "CPU (no usable GPU: REASON)", "CPU (GPU ... cannot take the
@@ -211,7 +290,7 @@ func (e *Estimator) EstimateBatch(ctx context.Context, reqs []Request) ([][]Pose
 		if len(found[i]) == 0 {
 			continue
 		}
-		keep, err := pipeline.OKSNMS(found[i], pipeline.NMSThreshold, coco.Sigmas[:])
+		keep, err := pipeline.OKSNMS(found[i], pipeline.NMSThreshold, e.sigmas)
 		if err != nil {
 			return nil, fmt.Errorf("ladderpose: request %d: %w", i, err)
 		}
@@ -242,6 +321,7 @@ func (e *Estimator) getWorker() *worker {
 	w := &worker{}
 	if e.model != nil {
 		w.ws = posemodel.NewWorkspace()
+		w.ws.SetDataset(e.set.dataset)
 		if e.side {
 			w.ws.Keep(fusionNames[:]...)
 		}
@@ -328,7 +408,7 @@ func (e *Estimator) runBatch(w *worker, imgs []*pipeline.RGB, batch []person, fo
 		hm := pipeline.Heatmaps{K: k, H: hh, W: hw, Data: hmAll[i*per : (i+1)*per]}
 		if e.set.flip {
 			fl := pipeline.Heatmaps{K: k, H: hh, W: hw, Data: hmAll[(nb+i)*per : (nb+i+1)*per]}
-			if err := pipeline.MergeFlipped(hm, fl, pipeline.FlipPairs[:]); err != nil {
+			if err := pipeline.MergeFlipped(hm, fl, e.kps.FlipPairs); err != nil {
 				return fmt.Errorf("ladderpose: %w", err)
 			}
 		}

@@ -3,6 +3,7 @@ package ladderpose
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/ladderpose/ladderpose/pipeline"
@@ -24,6 +25,8 @@ type settings struct {
 	batch    int
 	heatmaps bool
 	device   string
+	dataset  int
+	sigmas   []float64
 }
 
 func defaultSettings() settings {
@@ -133,6 +136,40 @@ func WithBatchSize(n int) Option {
 func WithHeatmaps(on bool) Option {
 	return func(s *settings) error {
 		s.heatmaps = on
+		return nil
+	}
+}
+
+// WithDataset chooses the expert of a ViTPose+ backbone (Hugging Face's
+// dataset_index: 0, the default, is COCO; the others are the datasets the
+// model was trained on, in its training order, e.g. AIC, MPII, AP-10K,
+// APT-36K and COCO-WholeBody for usyd-community/vitpose-plus-*). Load
+// refuses an index outside the model's experts, and any index but 0 for a
+// model without experts.
+func WithDataset(n int) Option {
+	return func(s *settings) error {
+		if n < 0 {
+			return fmt.Errorf("WithDataset: dataset index %d is negative", n)
+		}
+		s.dataset = n
+		return nil
+	}
+}
+
+// WithSigmas gives the per-keypoint OKS constants of the model's keypoints,
+// which OKS non-maximum suppression uses. COCO's 17 keypoints have theirs
+// built in; for another keypoint set without WithSigmas the suppression
+// uses COCO's mean sigma for every keypoint, and Estimator.Warnings says
+// so. Load refuses a list whose length is not the model's keypoint count,
+// or a sigma that is not positive and finite.
+func WithSigmas(sigmas []float64) Option {
+	return func(s *settings) error {
+		for i, v := range sigmas {
+			if !(v > 0) || math.IsInf(v, 0) {
+				return fmt.Errorf("WithSigmas: sigma %d is %v, want a positive finite number", i, v)
+			}
+		}
+		s.sigmas = append([]float64(nil), sigmas...)
 		return nil
 	}
 }

@@ -82,6 +82,9 @@ func New(m *posemodel.Model, opts Options) (*Model, error) {
 	if err := m.Cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("gpumodel: %w", err)
 	}
+	if m.Cfg.MoE() {
+		return nil, fmt.Errorf("gpumodel: ViTPose+ backbones (%d experts) are not implemented on the GPU; run them on the CPU", m.Cfg.Experts)
+	}
 	for _, p := range m.Params() {
 		if p.Data == nil {
 			return nil, fmt.Errorf("gpumodel: parameter %q has no host values: the model was loaded inference-only (posemodel.LoadOptions.InferenceOnly keeps the backbone's linear weights only packed for the CPU kernels); load it without InferenceOnly to run it on a GPU", p.Name)

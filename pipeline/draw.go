@@ -5,8 +5,6 @@ import (
 	"image/color"
 	"image/draw"
 	"math"
-
-	"github.com/ladderpose/ladderpose/coco"
 )
 
 // Colours of the pose pictures, by body side (mmpose's palette).
@@ -27,22 +25,6 @@ func side(k int) int {
 		return 1
 	}
 	return 2
-}
-
-// limbSide is the side of a limb: that of its ends if they agree, the side
-// of the other end if one end is central, and central for a limb across the
-// body (shoulders, hips, eyes).
-func limbSide(a, b int) int {
-	sa, sb := side(a), side(b)
-	switch {
-	case sa == sb:
-		return sa
-	case sa == 0:
-		return sb
-	case sb == 0:
-		return sa
-	}
-	return 0
 }
 
 func sideColour(s int) color.RGBA {
@@ -69,6 +51,30 @@ func lineWidth(w, h int) float64 {
 // shorter side, at least 2 pixels). Keypoint coordinates are image pixels
 // with pixel centres at integers, relative to img's top-left corner.
 func DrawPoses(img image.Image, poses []Pose, threshold float64) *image.RGBA {
+	return DrawPosesWith(img, poses, threshold, COCOKeypoints())
+}
+
+// DrawPosesWith is DrawPoses for the keypoints of ks: its skeleton and
+// body sides (keypoints beyond ks.Sides are drawn as central).
+func DrawPosesWith(img image.Image, poses []Pose, threshold float64, ks KeypointSet) *image.RGBA {
+	sideOfKp := func(k int) int {
+		if k < len(ks.Sides) {
+			return ks.Sides[k]
+		}
+		return 0
+	}
+	limbSideOf := func(a, b int) int {
+		sa, sb := sideOfKp(a), sideOfKp(b)
+		switch {
+		case sa == sb:
+			return sa
+		case sa == 0:
+			return sb
+		case sb == 0:
+			return sa
+		}
+		return 0
+	}
 	b := img.Bounds()
 	out := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
 	draw.Draw(out, out.Bounds(), image.NewUniform(color.Black), image.Point{}, draw.Src)
@@ -80,20 +86,20 @@ func DrawPoses(img image.Image, poses []Pose, threshold float64) *image.RGBA {
 		visible := func(k int) bool {
 			return k < len(kp) && kp[k].Score > threshold && finite(kp[k].X) && finite(kp[k].Y)
 		}
-		for _, l := range coco.Skeleton {
-			a, c := l[0]-1, l[1]-1
-			if !visible(a) || !visible(c) {
+		for _, l := range ks.Skeleton {
+			a, c := l[0], l[1]
+			if a < 0 || c < 0 || !visible(a) || !visible(c) {
 				continue
 			}
 			capsule(out, kp[a].X, kp[a].Y, kp[c].X, kp[c].Y, r+1, colourOutline, 0.55)
-			capsule(out, kp[a].X, kp[a].Y, kp[c].X, kp[c].Y, r, sideColour(limbSide(a, c)), 1)
+			capsule(out, kp[a].X, kp[a].Y, kp[c].X, kp[c].Y, r, sideColour(limbSideOf(a, c)), 1)
 		}
 		for k := range kp {
 			if !visible(k) {
 				continue
 			}
 			capsule(out, kp[k].X, kp[k].Y, kp[k].X, kp[k].Y, 1.1*lw+1, colourOutline, 0.7)
-			capsule(out, kp[k].X, kp[k].Y, kp[k].X, kp[k].Y, 1.1*lw, sideColour(side(k)), 1)
+			capsule(out, kp[k].X, kp[k].Y, kp[k].X, kp[k].Y, 1.1*lw, sideColour(sideOfKp(k)), 1)
 		}
 	}
 	return out

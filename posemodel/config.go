@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 )
 
 // Config describes a model (SPEC.md section 0). It travels in a checkpoint's
@@ -25,6 +26,33 @@ type Config struct {
 	Keypoints int         `json:"keypoints"`
 	Input     [2]int      `json:"input"` // H, W
 	Side      *SideConfig `json:"side"`
+
+	// Experts > 1 makes the backbone's MLP a ViTPose+ mixture of experts:
+	// each block's fc2 has Dim - PartFeatures shared outputs and one
+	// PartFeatures-output expert per dataset, chosen per forward pass
+	// (Workspace.SetDataset; 0 is COCO). 0 or 1: a plain MLP.
+	Experts      int `json:"experts,omitempty"`
+	PartFeatures int `json:"part_features,omitempty"`
+
+	// KeypointNames names the Keypoints heatmaps in order (Hugging Face's
+	// id2label); empty means COCO's 17 keypoints when Keypoints is 17 and
+	// unnamed otherwise. Skeleton lists the pairs of keypoints a drawing
+	// joins (config.json's edges); empty means COCO's skeleton when the
+	// keypoints are COCO's and none otherwise.
+	KeypointNames []string `json:"keypoint_names,omitempty"`
+	Skeleton      [][2]int `json:"skeleton,omitempty"`
+}
+
+// MoE reports whether the backbone's MLPs are ViTPose+ mixtures of experts.
+func (c Config) MoE() bool { return c.Experts > 1 }
+
+// SharedOut returns the number of outputs of each block's shared fc2: Dim,
+// or Dim - PartFeatures for a ViTPose+ backbone.
+func (c Config) SharedOut() int {
+	if c.MoE() {
+		return c.Dim - c.PartFeatures
+	}
+	return c.Dim
 }
 
 // SideConfig sizes the ladder side network.
@@ -100,8 +128,19 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: head %q (want \"classic\" or \"simple\")", c.Head)
 	case c.Keypoints <= 0:
 		return fmt.Errorf("config: keypoints %d must be positive", c.Keypoints)
+	case c.Experts < 0:
+		return fmt.Errorf("config: experts %d must not be negative", c.Experts)
+	case c.MoE() && (c.PartFeatures <= 0 || c.PartFeatures >= c.Dim):
+		return fmt.Errorf("config: part_features %d must be positive and smaller than the width %d for %d experts", c.PartFeatures, c.Dim, c.Experts)
+	case len(c.KeypointNames) != 0 && len(c.KeypointNames) != c.Keypoints:
+		return fmt.Errorf("config: %d keypoint names for %d keypoints", len(c.KeypointNames), c.Keypoints)
 	case c.Input[0] <= 0 || c.Input[1] <= 0 || c.Input[0]%16 != 0 || c.Input[1]%16 != 0:
 		return fmt.Errorf("config: input %dx%d must be positive multiples of 16", c.Input[0], c.Input[1])
+	}
+	for i, e := range c.Skeleton {
+		if e[0] < 0 || e[0] >= c.Keypoints || e[1] < 0 || e[1] >= c.Keypoints {
+			return fmt.Errorf("config: skeleton edge %d %v names a keypoint outside 0..%d", i, e, c.Keypoints-1)
+		}
 	}
 	if s := c.Side; s != nil {
 		switch {
@@ -141,6 +180,7 @@ func (c Config) JSON() string {
 
 // hfConfig is the part of a Hugging Face VitPose config.json we read.
 type hfConfig struct {
+	ModelType      string `json:"model_type"`
 	BackboneConfig struct {
 		HiddenSize        int     `json:"hidden_size"`
 		NumHiddenLayers   int     `json:"num_hidden_layers"`
@@ -148,13 +188,21 @@ type hfConfig struct {
 		MLPRatio          float64 `json:"mlp_ratio"`
 		LayerNormEps      float64 `json:"layer_norm_eps"`
 		ImageSize         []int   `json:"image_size"`
+		NumExperts        int     `json:"num_experts"`
+		PartFeatures      int     `json:"part_features"`
+		HiddenAct         string  `json:"hidden_act"`
+		PatchSize         []int   `json:"patch_size"`
 	} `json:"backbone_config"`
-	UseSimpleDecoder bool `json:"use_simple_decoder"`
-	NumLabels        int  `json:"num_labels"`
+	UseSimpleDecoder bool              `json:"use_simple_decoder"`
+	NumLabels        int               `json:"num_labels"`
+	ID2Label         map[string]string `json:"id2label"`
+	Edges            [][]int           `json:"edges"`
 }
 
 // readHFConfig reads a Hugging Face config.json. It returns (nil, nil) when
-// the file does not exist.
+// the file does not exist. The keypoint count comes from id2label (Hugging
+// Face writes no num_labels; when a file has both they must agree); with
+// neither it is 0, to be taken from the head's tensors.
 func readHFConfig(path string) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -163,16 +211,34 @@ func readHFConfig(path string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	c, err := parseHFConfig(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// parseHFConfig decodes a Hugging Face VitPose config.json.
+func parseHFConfig(b []byte) (*Config, error) {
 	var h hfConfig
 	if err := json.Unmarshal(b, &h); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
+	}
+	if h.ModelType != "" && h.ModelType != "vitpose" {
+		return nil, fmt.Errorf("model_type %q is not a VitPose model (want \"vitpose\")", h.ModelType)
 	}
 	bc := h.BackboneConfig
 	if bc.HiddenSize == 0 || bc.NumHiddenLayers == 0 || bc.NumAttentionHeads == 0 {
-		return nil, fmt.Errorf("%s: backbone_config lacks hidden_size, num_hidden_layers or num_attention_heads", path)
+		return nil, errors.New("backbone_config lacks hidden_size, num_hidden_layers or num_attention_heads")
+	}
+	if bc.HiddenAct != "" && bc.HiddenAct != "gelu" {
+		return nil, fmt.Errorf("backbone_config.hidden_act %q: only \"gelu\" is implemented", bc.HiddenAct)
+	}
+	if len(bc.PatchSize) != 0 && (len(bc.PatchSize) != 2 || bc.PatchSize[0] != 16 || bc.PatchSize[1] != 16) {
+		return nil, fmt.Errorf("backbone_config.patch_size %v: only 16x16 patches are implemented", bc.PatchSize)
 	}
 	c := Config{Dim: bc.HiddenSize, Depth: bc.NumHiddenLayers, Heads: bc.NumAttentionHeads,
-		MLPRatio: bc.MLPRatio, LNEps: bc.LayerNormEps, Head: "classic", Keypoints: 17, Input: [2]int{256, 192}}
+		MLPRatio: bc.MLPRatio, LNEps: bc.LayerNormEps, Head: "classic", Input: [2]int{256, 192}}
 	if c.MLPRatio == 0 {
 		c.MLPRatio = 4
 	}
@@ -182,11 +248,40 @@ func readHFConfig(path string) (*Config, error) {
 	if h.UseSimpleDecoder {
 		c.Head = "simple"
 	}
-	if h.NumLabels > 0 {
-		c.Keypoints = h.NumLabels
-	}
 	if len(bc.ImageSize) == 2 {
 		c.Input = [2]int{bc.ImageSize[0], bc.ImageSize[1]}
+	}
+	switch {
+	case bc.NumExperts < 0:
+		return nil, fmt.Errorf("backbone_config.num_experts %d must not be negative", bc.NumExperts)
+	case bc.NumExperts > 1:
+		if bc.PartFeatures <= 0 || bc.PartFeatures >= bc.HiddenSize {
+			return nil, fmt.Errorf("backbone_config.part_features %d must be positive and smaller than hidden_size %d (num_experts %d)", bc.PartFeatures, bc.HiddenSize, bc.NumExperts)
+		}
+		c.Experts, c.PartFeatures = bc.NumExperts, bc.PartFeatures
+	}
+	if len(h.ID2Label) > 0 {
+		names := make([]string, len(h.ID2Label))
+		for k, v := range h.ID2Label {
+			i, err := strconv.Atoi(k)
+			if err != nil || i < 0 || i >= len(names) {
+				return nil, fmt.Errorf("id2label: key %q is not an index in 0..%d", k, len(names)-1)
+			}
+			names[i] = v
+		}
+		c.Keypoints, c.KeypointNames = len(names), names
+	}
+	if h.NumLabels > 0 {
+		if c.Keypoints != 0 && c.Keypoints != h.NumLabels {
+			return nil, fmt.Errorf("num_labels %d disagrees with id2label's %d names", h.NumLabels, c.Keypoints)
+		}
+		c.Keypoints = h.NumLabels
+	}
+	for i, e := range h.Edges {
+		if len(e) != 2 {
+			return nil, fmt.Errorf("edges[%d] has %d values, want 2", i, len(e))
+		}
+		c.Skeleton = append(c.Skeleton, [2]int{e[0], e[1]})
 	}
 	return &c, nil
 }

@@ -218,6 +218,27 @@ func Load(path string, opt LoadOptions) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	return loadFile(f, filepath.Dir(p), opt)
+}
+
+// LoadBytes is Load for a safetensors checkpoint held in memory (one
+// embedded with go:embed, say); name stands for its path in errors. The
+// config comes from opt.Config, the "ladderpose.config" metadata or the
+// standard sizes recognised from the shapes: there is no folder to hold a
+// Hugging Face config.json. opt.SidePath, if set, is still a file. data
+// must not change while LoadBytes runs; the model keeps no reference to it.
+func LoadBytes(name string, data []byte, opt LoadOptions) (*Model, error) {
+	f, err := weights.Parse(name, data)
+	if err != nil {
+		return nil, err
+	}
+	return loadFile(f, "", opt)
+}
+
+// loadFile is Load once the main file f is open; dir is the folder where a
+// Hugging Face config.json may lie ("" for none). It closes f.
+func loadFile(f *weights.File, dir string, opt LoadOptions) (*Model, error) {
+	p := f.Path()
 	ck := &checkpoint{files: []*weights.File{f}, used: map[string]bool{}}
 	defer ck.close()
 	if opt.SidePath != "" {
@@ -244,7 +265,7 @@ func Load(path string, opt LoadOptions) (*Model, error) {
 		}
 		return nil, fmt.Errorf("weights %s: unknown checkpoint layout: no backbone patch embedding (backbone.patch_embed.proj.weight or backbone.embeddings.patch_embeddings.projection.weight)%s", p, ex)
 	}
-	cfg, err := ck.config(p, opt)
+	cfg, err := ck.config(dir, opt)
 	if err != nil {
 		return nil, fmt.Errorf("weights %s: %w", p, err)
 	}
@@ -263,8 +284,9 @@ func Load(path string, opt LoadOptions) (*Model, error) {
 
 // config resolves the model config: an explicit one, the ladderpose.config
 // metadata (of the side file, then the main file), a Hugging Face
-// config.json beside the file, or the standard sizes recognised from shapes.
-func (ck *checkpoint) config(path string, opt LoadOptions) (Config, error) {
+// config.json in dir (the main file's folder; "" for none), or the standard
+// sizes recognised from shapes.
+func (ck *checkpoint) config(dir string, opt LoadOptions) (Config, error) {
 	if opt.Config != nil {
 		return *opt.Config, opt.Config.Validate()
 	}
@@ -289,8 +311,8 @@ func (ck *checkpoint) config(path string, opt LoadOptions) (Config, error) {
 			}
 		}
 	}
-	if !found {
-		hc, err := readHFConfig(filepath.Join(filepath.Dir(path), "config.json"))
+	if !found && dir != "" {
+		hc, err := readHFConfig(filepath.Join(dir, "config.json"))
 		if err != nil {
 			return Config{}, err
 		}
@@ -305,6 +327,9 @@ func (ck *checkpoint) config(path string, opt LoadOptions) (Config, error) {
 		}
 		cfg = c
 	}
+	if err := ck.checkKeypoints(&cfg); err != nil {
+		return Config{}, err
+	}
 	if cfg.Side == nil && ck.has("side.stem.conv1.weight") {
 		side, err := ck.inferSide()
 		if err != nil {
@@ -313,6 +338,56 @@ func (ck *checkpoint) config(path string, opt LoadOptions) (Config, error) {
 		cfg.Side = side
 	}
 	return cfg, cfg.Validate()
+}
+
+// checkKeypoints takes the keypoint count from the head when the config
+// names none (a config.json without id2label), and otherwise checks that
+// the config's names agree with the head's outputs, naming both.
+func (ck *checkpoint) checkKeypoints(cfg *Config) error {
+	const bias = "keypoint_head.final_layer.bias"
+	if !ck.has(bias) {
+		if cfg.Keypoints == 0 {
+			return fmt.Errorf("missing tensor %q%s: the keypoint count is in neither config.json (id2label) nor the head", bias, ck.hint(bias))
+		}
+		return nil // reported as missing when the head loads
+	}
+	_, s, err := ck.read(bias)
+	if err != nil {
+		return err
+	}
+	if len(s) != 1 {
+		return fmt.Errorf("tensor %q has shape %v, want [K]", bias, s)
+	}
+	switch {
+	case cfg.Keypoints == 0:
+		cfg.Keypoints = s[0]
+	case len(cfg.KeypointNames) > 0 && len(cfg.KeypointNames) != s[0]:
+		return fmt.Errorf("config.json's id2label has %d names but the head predicts %d keypoints (tensor %q%s has shape %v)", len(cfg.KeypointNames), s[0], bias, ck.hint(bias), s)
+	}
+	return nil
+}
+
+// inferExperts finds a ViTPose+ mixture of experts in the checkpoint's
+// first block: the number of experts and their width (part_features).
+func (ck *checkpoint) inferExperts(cfg *Config) error {
+	n := 0
+	for ck.has("backbone.blocks.0.mlp.experts." + strconv.Itoa(n) + ".weight") {
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	_, s, err := ck.read("backbone.blocks.0.mlp.experts.0.weight")
+	if err != nil {
+		return err
+	}
+	if len(s) != 2 {
+		return fmt.Errorf("tensor %q has shape %v, want [part_features, hidden]", "backbone.blocks.0.mlp.experts.0.weight", s)
+	}
+	if n > 1 {
+		cfg.Experts, cfg.PartFeatures = n, s[0]
+	}
+	return nil
 }
 
 // inferConfig recognises ViTPose-S/B/L/H from the tensor shapes.
@@ -339,6 +414,9 @@ func (ck *checkpoint) inferConfig() (Config, error) {
 	}
 	if ck.names == NamesHuggingFace {
 		cfg.LNEps = 1e-12
+	}
+	if err := ck.inferExperts(&cfg); err != nil {
+		return Config{}, err
 	}
 	switch {
 	case ck.has("keypoint_head.deconv_layers.0.weight"):
@@ -395,8 +473,14 @@ func New(cfg Config) (*Model, error) {
 			proj:  nn.NewLinear(pre+"attn.proj", d, d, true),
 			norm2: nn.NewLayerNorm(pre+"norm2", d, eps),
 			fc1:   nn.NewLinear(pre+"mlp.fc1", d, cfg.Hidden(), true),
-			fc2:   nn.NewLinear(pre+"mlp.fc2", cfg.Hidden(), d, true),
+			fc2:   nn.NewLinear(pre+"mlp.fc2", cfg.Hidden(), cfg.SharedOut(), true),
 		})
+		if cfg.MoE() {
+			blk := m.blocks[i]
+			for e := 0; e < cfg.Experts; e++ {
+				blk.experts = append(blk.experts, nn.NewLinear(pre+"mlp.experts."+strconv.Itoa(e), cfg.Hidden(), cfg.PartFeatures, true))
+			}
+		}
 	}
 	if cfg.Head == "classic" {
 		m.head = newClassicHead(cfg)
@@ -416,7 +500,7 @@ func (m *Model) loadFrom(ck *checkpoint, inferenceOnly bool) error {
 	packed := map[*nn.Param]*nn.Linear{}
 	if inferenceOnly {
 		for _, blk := range m.blocks {
-			for _, l := range []*nn.Linear{blk.qkv, blk.proj, blk.fc1, blk.fc2} {
+			for _, l := range blk.linears() {
 				packed[l.W] = l
 			}
 		}
@@ -550,7 +634,7 @@ func (m *Model) Prepare() error {
 		return fmt.Errorf("backbone.patch_embed.proj: %w", err)
 	}
 	for _, blk := range m.blocks {
-		for _, l := range []*nn.Linear{blk.qkv, blk.proj, blk.fc1, blk.fc2} {
+		for _, l := range blk.linears() {
 			if l.W.Data != nil { // else packed at an inference-only load
 				l.Pack()
 			}

@@ -35,6 +35,12 @@ type Model struct {
 type vitBlock struct {
 	norm1, norm2        *nn.LayerNorm
 	qkv, proj, fc1, fc2 *nn.Linear
+	experts             []*nn.Linear // ViTPose+: one [part_features, hidden] fc2 part per dataset
+}
+
+// linears lists the block's linear layers.
+func (blk *vitBlock) linears() []*nn.Linear {
+	return append([]*nn.Linear{blk.qkv, blk.proj, blk.fc1, blk.fc2}, blk.experts...)
 }
 
 // headNet is the heatmap head: classic (deconvolutions) or simple.
@@ -50,11 +56,18 @@ type headNet interface {
 // grows to the size of the largest batch and is then reused without
 // allocation, and the intermediate tensors asked for with Keep.
 type Workspace struct {
-	arena *tensor.Arena
-	keep  map[string]bool
-	kept  map[string]tensor.Tensor
-	timer func(stage string, d time.Duration)
+	arena   *tensor.Arena
+	keep    map[string]bool
+	kept    map[string]tensor.Tensor
+	timer   func(stage string, d time.Duration)
+	dataset int // the ViTPose+ expert Forward uses
 }
+
+// SetDataset chooses the dataset whose expert a ViTPose+ backbone uses in
+// the following Forward calls (Hugging Face's dataset_index; 0, the
+// default, is COCO). Forward refuses an index outside the model's experts,
+// and any index but 0 for a model without experts.
+func (ws *Workspace) SetDataset(i int) { ws.dataset = i }
 
 // Stages lists the names a stage timer receives, in order: the backbone,
 // the side network's stem, frequency path, ASPP, the two fusions, the graph
@@ -141,6 +154,9 @@ func (m *Model) Forward(ws *Workspace, images tensor.Tensor) (tensor.Tensor, err
 	if b == 0 {
 		return tensor.Tensor{}, fmt.Errorf("forward: empty batch")
 	}
+	if err := m.CheckDataset(ws.dataset); err != nil {
+		return tensor.Tensor{}, fmt.Errorf("forward: %w", err)
+	}
 	img := images.Contiguous().Data()
 	ws.arena.Reset()
 	clear(ws.kept)
@@ -164,6 +180,21 @@ func (m *Model) Forward(ws *Workspace, images tensor.Tensor) (tensor.Tensor, err
 	m.head.forward(ws, hm, zg, b)
 	ws.done("head", t0)
 	return tensor.FromSlice(hm, b, c.Keypoints, c.HeatmapH(), c.HeatmapW()), nil
+}
+
+// CheckDataset reports whether i names one of the model's experts: 0 to
+// Experts-1 for a ViTPose+ backbone, only 0 for a plain one.
+func (m *Model) CheckDataset(i int) error {
+	if m.Cfg.MoE() {
+		if i < 0 || i >= m.Cfg.Experts {
+			return fmt.Errorf("dataset index %d: the ViTPose+ backbone has experts 0..%d", i, m.Cfg.Experts-1)
+		}
+		return nil
+	}
+	if i != 0 {
+		return fmt.Errorf("dataset index %d: the backbone has no experts (not a ViTPose+ model), only 0 is allowed", i)
+	}
+	return nil
 }
 
 // backboneForward runs SPEC.md section 1 and returns F_last [B*N, D] and,
@@ -210,7 +241,15 @@ func (m *Model) backboneForward(ws *Workspace, img []float32, b int, wantTaps bo
 		blk.proj.Forward(x, d, att, d, rows, 1, ops.ActNone)
 		blk.norm2.Forward(h, x)
 		blk.fc1.Forward(mlp, hidden, h, d, rows, 0, ops.ActGELU)
-		blk.fc2.Forward(x, d, mlp, hidden, rows, 1, ops.ActNone)
+		if blk.experts == nil {
+			blk.fc2.Forward(x, d, mlp, hidden, rows, 1, ops.ActNone)
+		} else {
+			// ViTPose+: the shared outputs first, then the chosen
+			// dataset's expert, each added to its columns of x.
+			so := c.SharedOut()
+			blk.fc2.Forward(x, d, mlp, hidden, rows, 1, ops.ActNone)
+			blk.experts[ws.dataset].Forward(x[so:], d, mlp, hidden, rows, 1, ops.ActNone)
+		}
 		if wantTaps {
 			for k, t := range tapAt {
 				if t == i {
@@ -246,6 +285,9 @@ func (m *Model) Params() []*nn.Param {
 	ps = append(ps, m.patchW, m.patchB, m.pos)
 	for _, blk := range m.blocks {
 		for _, l := range []interface{ Params() []*nn.Param }{blk.norm1, blk.qkv, blk.proj, blk.norm2, blk.fc1, blk.fc2} {
+			ps = append(ps, l.Params()...)
+		}
+		for _, l := range blk.experts {
 			ps = append(ps, l.Params()...)
 		}
 	}

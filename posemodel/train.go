@@ -103,6 +103,12 @@ func (m *Model) TrainForward(t *nn.Tape, ws *Workspace, images []float32, b int,
 	if useSide && m.side == nil {
 		return nil, fmt.Errorf("train forward: the model has no side network")
 	}
+	if mode == FullTuning && c.MoE() {
+		return nil, fmt.Errorf("train forward: full fine-tuning of a ViTPose+ (mixture of experts) backbone is not implemented; side-tune it (the backbone stays frozen)")
+	}
+	if err := m.CheckDataset(ws.dataset); err != nil {
+		return nil, fmt.Errorf("train forward: %w", err)
+	}
 	n, d := c.Tokens(), c.Dim
 	img := t.Const(images, b, 3, c.Input[0], c.Input[1])
 	var flast *nn.Var

@@ -97,6 +97,16 @@ def infer_config(sd, args):
         cfg["side"] = {"channels": sd["side.stem.conv2.weight"].shape[0],
                        "fusion_width": sd["side.asf.fre.vit_proj.weight"].shape[0],
                        "fusion_heads": args.fusion_heads, "nodes": args.nodes}
+    # ViTPose+ (mmpose's ViTMoE): each block's fc2 is split into a shared
+    # part and one part_features-wide expert per dataset (0: COCO). Only
+    # keypoint_head (COCO's) is kept; the associate_keypoint_heads of the
+    # other datasets are dropped and listed.
+    experts = 0
+    while "backbone.blocks.0.mlp.experts.%d.weight" % experts in sd:
+        experts += 1
+    if experts > 1:
+        cfg["experts"] = experts
+        cfg["part_features"] = sd["backbone.blocks.0.mlp.experts.0.weight"].shape[0]
     if float(cfg["mlp_ratio"]).is_integer():
         cfg["mlp_ratio"] = int(cfg["mlp_ratio"])
     return cfg

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes testdata/sample/people.golden.json: SPEC.md section 9 end to end on
-the bundled sample, computed without the Go code.
+the bundled sample (internal/sample/vitpose_sample.safetensors and
+testdata/sample/people.jpg), computed without the Go code.
 
     /usr/bin/python3 tools/gen_estimate_golden.py
 
@@ -89,7 +90,7 @@ def margins(hm):
 
 
 def main():
-    sd, meta = read_safetensors(os.path.join(SAMPLE, "vitpose_sample.safetensors"))
+    sd, meta = read_safetensors(os.path.join(ROOT, "internal", "sample", "vitpose_sample.safetensors"))
     cfg = json.loads(meta["ladderpose.config"])
     model = ladderpose_ref.PoseModel(cfg)
     model.load_state_dict(sd)

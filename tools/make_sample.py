@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Make the bundled sample checkpoint, testdata/sample/vitpose_sample.safetensors.
+"""Make the bundled sample checkpoint, internal/sample/vitpose_sample.safetensors.
 
     /usr/bin/python3 tools/make_sample.py
 
@@ -35,7 +35,7 @@ import ladderpose_ref  # noqa: E402
 
 CFG = {"dim": 48, "depth": 4, "heads": 3, "mlp_ratio": 4, "ln_eps": 1e-6, "head": "simple",
        "keypoints": 17, "input": [256, 192], "side": None}
-OUT = os.path.join(ROOT, "testdata", "sample", "vitpose_sample.safetensors")
+OUT = os.path.join(ROOT, "internal", "sample", "vitpose_sample.safetensors")
 
 
 def main():

@@ -106,6 +106,9 @@ func Train(ctx context.Context, m *posemodel.Model, o Options) (*Result, error) 
 	if o.Train.UseSide && !m.HasSide() {
 		return nil, fmt.Errorf("train: the model has no side network (create one with init-side)")
 	}
+	if k := m.Cfg.Keypoints; k != coco.NumKeypoints {
+		return nil, fmt.Errorf("train: the model predicts %d keypoints; training reads COCO person keypoints (17) and the joint loss uses COCO's skeleton, so it needs a 17-keypoint COCO model", k)
+	}
 	if o.ValBatch == 0 {
 		o.ValBatch = o.Batch
 	}

@@ -36,6 +36,7 @@ type benchOptions struct {
 	batch         int
 	iters, warmup int
 	seed          uint64
+	dataset       int
 	device        deviceChoice
 	// place, if set, puts the network on its device instead of -device
 	// (tests use an emulated GPU).
@@ -54,6 +55,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.size, "size", "B", "ViTPose `size` S, B, L or H for random weights")
 	fs.BoolVar(&o.side, "side", false, "with the default ladder side network (added, freshly initialised, to a checkpoint without one)")
 	fs.IntVar(&o.batch, "batch", 1, "images per forward pass")
+	fs.IntVar(&o.dataset, "dataset", 0, "the ViTPose+ expert to use: Hugging Face's dataset_index (0: COCO)")
 	fs.IntVar(&o.iters, "iters", 10, "timed forward passes")
 	fs.IntVar(&o.warmup, "warmup", 2, "untimed forward passes first")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the random weights and input")
@@ -130,6 +132,9 @@ func bench(o benchOptions, stdout, stderr io.Writer) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, net.Close()) }()
+	if err := net.SetDataset(o.dataset); err != nil {
+		return err
+	}
 	gn, onGPU := net.(*gpuNet)
 	cfg := m.Cfg
 	var params int64

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/signal"
 
-	"github.com/ladderpose/ladderpose"
 	"github.com/ladderpose/ladderpose/train"
 )
 
@@ -30,9 +29,10 @@ addition, + adaptive symmetric fusion, + multi-graph aggregation (the full
 side network). It prints the table and writes ablation.json, ablation.md,
 report.json and demo_model.safetensors (the pretrained model with the
 trained full side network) in DIR. -lambdas adds Table 2's lambda sweep.
--quick is the CI-sized run: it starts from the shipped pretrained model
-(testdata/sample/demo_pretrained.safetensors, what the default run
-pretrains) unless -backbone names another; -backbone skips pretraining.
+-quick is the CI-sized run: it starts from the bundled pretrained model
+(built into the command: what the default run pretrains; written to
+DIR/bundled_pretrained.safetensors for the run) unless -backbone names
+another; -backbone skips pretraining.
 
 flags:`
 
@@ -56,15 +56,13 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() != 0 {
 		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
 	}
-	if *quick && *backbone == "" {
-		if _, err := os.Stat(ladderpose.DemoPretrained); err == nil {
-			*backbone = ladderpose.DemoPretrained
-			fmt.Fprintf(stderr, "quick run: starting from the shipped pretrained model %s\n", *backbone)
-		}
+	bb, err := demoBackbone(*quick, *backbone, *out, stderr)
+	if err != nil {
+		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	rep, err := train.Demo(ctx, train.DemoOptions{Out: *out, Quick: *quick, Seed: *seed, Lambdas: *lambdas, Backbone: *backbone, Progress: stderr})
+	rep, err := train.Demo(ctx, train.DemoOptions{Out: *out, Quick: *quick, Seed: *seed, Lambdas: *lambdas, Backbone: bb, Progress: stderr})
 	if err != nil {
 		return err
 	}

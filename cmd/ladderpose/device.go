@@ -84,6 +84,9 @@ type network interface {
 	Keep(names ...string) error
 	// Intermediate returns a kept tensor of the last pass.
 	Intermediate(name string) (tensor.Tensor, bool)
+	// SetDataset chooses a ViTPose+ backbone's expert for the following
+	// passes (0: COCO); an index the model does not have is an error.
+	SetDataset(i int) error
 	// SetStageTimer reports each stage's time of the following passes
 	// (nil: none); on a GPU it synchronises the device at every stage.
 	SetStageTimer(fn func(stage string, d time.Duration))
@@ -147,9 +150,27 @@ func (n *cpuNet) Keep(names ...string) error {
 }
 
 func (n *cpuNet) Intermediate(name string) (tensor.Tensor, bool) { return n.ws.Intermediate(name) }
-func (n *cpuNet) SetStageTimer(fn func(string, time.Duration))   { n.ws.SetStageTimer(fn) }
-func (n *cpuNet) Device() string                                 { return "cpu" }
-func (n *cpuNet) Close() error                                   { return nil }
+
+func (n *cpuNet) SetDataset(i int) error {
+	if err := n.m.CheckDataset(i); err != nil {
+		return fmt.Errorf("%w: -dataset: %w", errUsage, err)
+	}
+	n.ws.SetDataset(i)
+	return nil
+}
+
+// SetDataset accepts only 0: ViTPose+ backbones do not go on a GPU
+// (gpumodel.New refuses them).
+func (g *gpuNet) SetDataset(i int) error {
+	if i != 0 {
+		return fmt.Errorf("%w: -dataset %d: the backbone has no experts (not a ViTPose+ model), only 0 is allowed", errUsage, i)
+	}
+	return nil
+}
+
+func (n *cpuNet) SetStageTimer(fn func(string, time.Duration)) { n.ws.SetStageTimer(fn) }
+func (n *cpuNet) Device() string                               { return "cpu" }
+func (n *cpuNet) Close() error                                 { return nil }
 
 type gpuNet struct{ n *devnet.Net }
 

@@ -48,6 +48,7 @@ func runForward(args []string, stdout, stderr io.Writer) (err error) {
 	output := fs.String("output", "", "output safetensors `file`")
 	dump := fs.String("dump", "", "comma-separated intermediate tensors to write as well, or \"all\"")
 	batch := fs.Int("batch", 0, "run at most this many images at once (0: the whole input)")
+	dataset := fs.Int("dataset", 0, "the ViTPose+ expert to use: Hugging Face's dataset_index (0: COCO)")
 	dev := addDeviceFlag(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, forwardUsage)
@@ -72,6 +73,9 @@ func runForward(args []string, stdout, stderr io.Writer) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, net.Close()) }()
+	if err := net.SetDataset(*dataset); err != nil {
+		return err
+	}
 	avail := m.IntermediateNames()
 	names := []string{"backbone"}
 	for _, n := range strings.Split(*dump, ",") {

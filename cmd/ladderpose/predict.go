@@ -51,9 +51,9 @@ pycocotools and "ladderpose eval" read as they are. An image that cannot be
 read is reported and skipped; the command then writes the other images'
 results and exits with status 1.
 
-Without -weights the bundled demo model is used (what "ladderpose demo"
-learnt on synthetic people: small and weak, see testdata/sample/README.md;
-else the random-weight sample checkpoint). Threads: GOMAXPROCS. -device
+Without -weights the bundled demo model is used (built into the command:
+what "ladderpose demo" learnt on synthetic people, small and weak; see
+testdata/sample/README.md in the repository). Threads: GOMAXPROCS. -device
 says where the network runs (one line on stderr says which; see the Go
 API's WithDevice): on a GPU the results agree with the CPU's to float32
 rounding, not bit for bit.
@@ -63,7 +63,7 @@ flags:`
 // runPredict implements "ladderpose predict".
 func runPredict(args []string, stdout, stderr io.Writer) (err error) {
 	fs := newFlags("predict", stderr)
-	weightsPath := fs.String("weights", "", "checkpoint `file` (safetensors) or folder (model.safetensors + config.json); default: the bundled "+ladderpose.DemoWeights+" (else "+ladderpose.SampleWeights+")")
+	weightsPath := fs.String("weights", "", "checkpoint `file` (safetensors) or folder (model.safetensors + config.json); default: the bundled demo model")
 	side := fs.String("side", "", "side network safetensors `file` (from init-side or training)")
 	det := fs.String("det", "", "COCO detection results `file` with the person boxes")
 	detScore := fs.Float64("det-score", 0, "ignore detections scoring below this")
@@ -77,6 +77,7 @@ func runPredict(args []string, stdout, stderr io.Writer) (err error) {
 	decode := fs.String("decode", "dark-udp", "heatmap decoder: dark-udp or default")
 	flip := fs.Bool("flip", true, "flip test (run the mirrored crop too and average)")
 	batch := fs.Int("batch", ladderpose.DefaultBatchSize, "people per network batch")
+	dataset := fs.Int("dataset", 0, "the ViTPose+ expert to use: Hugging Face's dataset_index (0: COCO)")
 	dev := addDeviceFlag(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, predictUsage)
@@ -123,27 +124,21 @@ func runPredict(args []string, stdout, stderr io.Writer) (err error) {
 		}
 	}
 
-	wp := *weightsPath
-	if wp == "" {
-		wp = ladderpose.DemoWeights
-		if _, err := os.Stat(wp); err != nil {
-			wp = ladderpose.SampleWeights
-		}
-		if _, err := os.Stat(wp); err != nil {
-			return fmt.Errorf("no -weights given and the bundled sample %s is not here (run from the repository root or give -weights): %w", wp, err)
-		}
-	}
 	opts := []ladderpose.Option{ladderpose.WithDecode(*decode), ladderpose.WithFlipTest(*flip),
-		ladderpose.WithBatchSize(*batch), ladderpose.WithHeatmaps(*hmDir != ""), ladderpose.WithDevice(string(*dev))}
+		ladderpose.WithBatchSize(*batch), ladderpose.WithHeatmaps(*hmDir != ""), ladderpose.WithDevice(string(*dev)),
+		ladderpose.WithDataset(*dataset)}
 	if *side != "" {
 		opts = append(opts, ladderpose.WithSide(*side))
 	}
-	est, err := ladderpose.Load(wp, opts...)
+	est, err := loadEstimator(*weightsPath, opts...)
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, est.Close()) }()
 	fmt.Fprintln(stderr, "ladderpose: device: "+est.Device())
+	for _, w := range est.Warnings() {
+		fmt.Fprintln(stderr, "predict: warning: "+w)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -192,7 +187,7 @@ func runPredict(args []string, stdout, stderr io.Writer) (err error) {
 				results = append(results, toResult(ids[i], p))
 			}
 			if *drawDir != "" {
-				pic := ladderpose.Draw(reqs[j].Image, poses, *drawThr)
+				pic := est.Draw(reqs[j].Image, poses, *drawThr)
 				if err := pipeline.WritePNG(filepath.Join(*drawDir, names[i]+".png"), pic); err != nil {
 					return err
 				}

@@ -115,12 +115,17 @@ func TestPredictSample(t *testing.T) {
 	}
 }
 
-// TestPredictDefaultWeights runs the README's command from the repository
-// root: without -weights the bundled sample checkpoint is used.
+// TestPredictDefaultWeights runs the README's command from a folder
+// outside the repository: without -weights the bundled demo model (built
+// into the command) is used.
 func TestPredictDefaultWeights(t *testing.T) {
 	draw := filepath.Join(t.TempDir(), "out")
-	t.Chdir(filepath.Join("..", ".."))
-	code, stdout, stderr := runCommand("predict", "-draw", draw, ladderpose.SampleImage)
+	img, err := filepath.Abs(sampleImage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	code, stdout, stderr := runCommand("predict", "-draw", draw, img)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
