@@ -84,12 +84,12 @@ type EvalResult struct {
 }
 
 // summaryLine formats one of COCOeval's summary lines.
-func summaryLine(ap bool, iou, area string, v float64) string {
+func summaryLine(ap bool, iou, area string, maxDets int, v float64) string {
 	title, typ := "Average Recall", "(AR)"
 	if ap {
 		title, typ = "Average Precision", "(AP)"
 	}
-	return fmt.Sprintf(" %-18s %s @[ IoU=%-9s | area=%6s | maxDets=%3d ] = %0.3f", title, typ, iou, area, MaxDets, v)
+	return fmt.Sprintf(" %-18s %s @[ IoU=%-9s | area=%6s | maxDets=%3d ] = %0.3f", title, typ, iou, area, maxDets, v)
 }
 
 // Summary returns the 10 lines that COCOeval's summarize() prints for
@@ -106,7 +106,7 @@ func (r *EvalResult) Summary() string {
 	}
 	var b strings.Builder
 	for i, row := range rows {
-		b.WriteString(summaryLine(i < 5, row.iou, areaLabels[row.area], r.Stats[i]))
+		b.WriteString(summaryLine(i < 5, row.iou, areaLabels[row.area], MaxDets, r.Stats[i]))
 		b.WriteByte('\n')
 	}
 	return b.String()
@@ -126,11 +126,18 @@ const (
 	variantKpt  = numAreas
 )
 
-// evaluator holds the per-image grouping and the outputs of Evaluate.
+// evaluator holds the per-image grouping and the outputs of Evaluate and
+// EvaluateBoxes. The two share everything but the similarity (OKS or box
+// IoU), the variants evaluated per unit, the number of results kept per
+// unit and the maxDets values accumulated.
 type evaluator struct {
-	p      *params
-	gt     *Dataset
-	dt     []Result
+	p     *params
+	gt    *Dataset
+	dt    []Result    // keypoint results (Evaluate)
+	boxes []Detection // box results (EvaluateBoxes, with box set)
+	box   bool
+	score []float64 // each result's score, set by group
+
 	nImg   int
 	nCat   int
 	nUnits int // units are (category, image) pairs, u = k*nImg + i
@@ -138,7 +145,7 @@ type evaluator struct {
 	gtOff, gtIdx []int32 // annotations of unit u: gtIdx[gtOff[u]:gtOff[u+1]], file order
 	dtOff, dtIdx []int32 // results of unit u: dtIdx[dtOff[u]:dtOff[u+1]], file order
 
-	// Evaluated results: unit u has min(MaxDets, its results) positions
+	// Evaluated results: unit u has min(maxDet(), its results) positions
 	// posOff[u]..posOff[u+1], highest score first. A category's positions
 	// are contiguous; rank maps a position to its place in the category's
 	// global score order (the order accumulate() walks).
@@ -146,9 +153,35 @@ type evaluator struct {
 	posRes []int32 // result index at each position
 	rank   []int32
 	catPos []int32 // positions of category k: catPos[k]..catPos[k+1]
+	slot   []int32 // by rank: the position's place in its unit (0 = best)
 
-	status [numVariants][numThrs][]uint8 // by rank
-	npig   [numVariants][]int32          // non-ignored ground truth per unit
+	status [][numThrs][]uint8 // [variant][threshold], by rank
+	npig   [][]int32          // [variant]: non-ignored ground truth per unit
+}
+
+// maxDet is the number of results per unit that are evaluated (the last
+// of COCOeval's maxDets).
+func (e *evaluator) maxDet() int {
+	if e.box {
+		return BoxMaxDets
+	}
+	return MaxDets
+}
+
+// numVariants is the number of variants evaluated per unit.
+func (e *evaluator) numVariants() int {
+	if e.box {
+		return numBoxAreas
+	}
+	return numVariants
+}
+
+// resultsName names the results in error messages.
+func (e *evaluator) resultsName() string {
+	if e.box {
+		return "detections"
+	}
+	return "results"
 }
 
 // Evaluate scores keypoint results against ground truth exactly as
@@ -182,7 +215,7 @@ func Evaluate(gt *Dataset, dt []Result) (*EvalResult, error) {
 	}
 	e.order()
 	e.evaluateImages()
-	return e.accumulate(), nil
+	return e.keypointResult(), nil
 }
 
 // group sorts annotations and results into (category, image) units.
@@ -217,15 +250,28 @@ func (e *evaluator) group() error {
 		a := &e.gt.Annotations[j]
 		gtUnit[j], _ = unit(a.ImageID, a.CategoryID) // Validate checked both
 	}
-	dtUnit := make([]int32, len(e.dt))
-	for j := range e.dt {
-		r := &e.dt[j]
-		u, ok := unit(r.ImageID, r.CategoryID)
+	n := len(e.dt)
+	if e.box {
+		n = len(e.boxes)
+	}
+	dtUnit := make([]int32, n)
+	e.score = make([]float64, n)
+	for j := range n {
+		var img int64
+		var cat int
+		if e.box {
+			b := &e.boxes[j]
+			img, cat, e.score[j] = b.ImageID, b.CategoryID, b.Score
+		} else {
+			r := &e.dt[j]
+			img, cat, e.score[j] = r.ImageID, r.CategoryID, r.Score
+		}
+		u, ok := unit(img, cat)
 		if !ok {
-			if _, isImg := imgIdx[r.ImageID]; !isImg {
-				return fmt.Errorf("results[%d]: image_id %d is not an image of the ground truth", j, r.ImageID)
+			if _, isImg := imgIdx[img]; !isImg {
+				return fmt.Errorf("%s[%d]: image_id %d is not an image of the ground truth", e.resultsName(), j, img)
 			}
-			return fmt.Errorf("results[%d] (image_id %d): category_id %d is not a category of the ground truth", j, r.ImageID, r.CategoryID)
+			return fmt.Errorf("%s[%d] (image_id %d): category_id %d is not a category of the ground truth", e.resultsName(), j, img, cat)
 		}
 		dtUnit[j] = u
 	}
@@ -255,17 +301,21 @@ func bucket(unitOf []int32, nUnits int) (off, idx []int32) {
 // byScore orders result indices by descending score; ties keep their order
 // only under a stable sort (np.argsort(-scores, kind='mergesort')).
 func (e *evaluator) byScore(a, b int32) int {
-	return cmp.Compare(e.dt[b].Score, e.dt[a].Score)
+	return cmp.Compare(e.score[b], e.score[a])
 }
 
 // order picks each unit's evaluated results (stable sort by descending
-// score, first MaxDets) and ranks them within their category as
+// score, first maxDet()) and ranks them within their category as
 // accumulate() orders them: a stable sort by descending score of the
-// units' lists concatenated in image order.
+// units' lists concatenated in image order. For a smaller maxDets m,
+// accumulate() keeps the positions whose place in their unit is below m:
+// their order under the same stable sort is this one with the others left
+// out.
 func (e *evaluator) order() {
+	maxDet := int32(e.maxDet())
 	e.posOff = make([]int32, e.nUnits+1)
 	for u := 0; u < e.nUnits; u++ {
-		e.posOff[u+1] = e.posOff[u] + min(e.dtOff[u+1]-e.dtOff[u], MaxDets)
+		e.posOff[u+1] = e.posOff[u] + min(e.dtOff[u+1]-e.dtOff[u], maxDet)
 	}
 	nPos := int(e.posOff[e.nUnits])
 	e.posRes = make([]int32, nPos)
@@ -279,6 +329,7 @@ func (e *evaluator) order() {
 		e.catPos[k] = e.posOff[k*e.nImg]
 	}
 	e.rank = make([]int32, nPos)
+	e.slot = make([]int32, nPos)
 	perm := make([]int32, nPos)
 	for j := range perm {
 		perm[j] = int32(j)
@@ -296,6 +347,14 @@ func (e *evaluator) order() {
 			e.rank[pos] = e.catPos[k] + int32(j)
 		}
 	}
+	for u := 0; u < e.nUnits; u++ {
+		for pos := e.posOff[u]; pos < e.posOff[u+1]; pos++ {
+			e.slot[e.rank[pos]] = pos - e.posOff[u]
+		}
+	}
+	nv := e.numVariants()
+	e.status = make([][numThrs][]uint8, nv)
+	e.npig = make([][]int32, nv)
 	for v := range e.status {
 		for t := range e.status[v] {
 			e.status[v][t] = make([]uint8, nPos)
@@ -355,10 +414,15 @@ type gtInfo struct {
 	areaEps        float64 // area + np.spacing(1)
 }
 
-// evaluateImages runs computeOks and evaluateImg on every unit.
+// evaluateImages runs computeOks (computeIoU) and evaluateImg on every
+// unit.
 func (e *evaluator) evaluateImages() {
 	scratch := make([]imageScratch, runtime.GOMAXPROCS(0))
-	parallel(e.nUnits, 64, func(w, u int) { e.evaluateUnit(&scratch[w], u) })
+	unit := e.evaluateUnit
+	if e.box {
+		unit = e.evaluateBoxUnit
+	}
+	parallel(e.nUnits, 64, func(w, u int) { unit(&scratch[w], u) })
 }
 
 // computeOKS fills s.oks [D][G] (results by descending score, ground truth
@@ -557,20 +621,34 @@ func (e *evaluator) match(s *imageScratch, sim []float64, D, G int, rank []int32
 	}
 }
 
-// accumulate computes precision and recall per threshold, category and
-// variant as COCOeval.accumulate does, and the summary numbers.
-func (e *evaluator) accumulate() *EvalResult {
-	T, R, K := numThrs, numRec, e.nCat
-	prec := make([]float64, numVariants*T*R*K) // [v][t][r][k]
-	rec := make([]float64, numVariants*T*K)    // [v][t][k]
+// tables are COCOeval.accumulate's precision and recall, for every variant
+// v (area range, or single keypoint) and maxDets index m: prec[v][m][t][r][k]
+// and rec[v][m][t][k], -1 where category k has no ground truth counted.
+type tables struct {
+	M, K      int // maxDets values, categories
+	prec, rec []float64
+	thrs      *[numThrs]float64
+	vals      []float64 // meanP's and meanR's scratch
+}
+
+// accumulate computes precision and recall per variant, maxDets value,
+// threshold and category as COCOeval.accumulate does: for maxDets m, each
+// image's best m evaluated results (of the maxDet() matched per unit).
+func (e *evaluator) accumulate(maxDets []int) *tables {
+	V, M, T, R, K := e.numVariants(), len(maxDets), numThrs, numRec, e.nCat
+	tb := &tables{M: M, K: K, thrs: &e.p.iouThrs,
+		prec: make([]float64, V*M*T*R*K), // [v][m][t][r][k]
+		rec:  make([]float64, V*M*T*K),   // [v][m][t][k]
+	}
+	prec, rec := tb.prec, tb.rec
 	for i := range prec {
 		prec[i] = -1
 	}
 	for i := range rec {
 		rec[i] = -1
 	}
-	npig := make([]int, numVariants*K)
-	for v := 0; v < numVariants; v++ {
+	npig := make([]int, V*K)
+	for v := 0; v < V; v++ {
 		for k := 0; k < K; k++ {
 			for u := k * e.nImg; u < (k+1)*e.nImg; u++ {
 				npig[v*K+k] += int(e.npig[v][u])
@@ -582,32 +660,39 @@ func (e *evaluator) accumulate() *EvalResult {
 		pr []float64
 	}
 	work := make([]scratch, runtime.GOMAXPROCS(0))
-	parallel(numVariants*T*K, 1, func(w, i int) {
-		v, t, k := i/(T*K), i/K%T, i%K
+	parallel(V*M*T*K, 1, func(w, i int) {
+		v, m, t, k := i/(M*T*K), i/(T*K)%M, i/K%T, i%K
 		np := npig[v*K+k]
 		if np == 0 {
 			return
 		}
+		md := int32(maxDets[m])
 		st := e.status[v][t][e.catPos[k]:e.catPos[k+1]]
-		nd := len(st)
+		slot := e.slot[e.catPos[k]:e.catPos[k+1]]
 		s := &work[w]
-		s.tp, s.pr = grow(s.tp, nd), grow(s.pr, nd)
+		s.tp, s.pr = grow(s.tp, len(st)), grow(s.pr, len(st))
 		tp, fp := 0.0, 0.0
 		npf := float64(np)
+		nd := 0
 		for j, x := range st {
+			if slot[j] >= md {
+				continue
+			}
 			switch x {
 			case stTP:
 				tp++
 			case stFP:
 				fp++
 			}
-			s.tp[j] = tp
-			s.pr[j] = tp / (fp + tp + eps)
+			s.tp[nd] = tp
+			s.pr[nd] = tp / (fp + tp + eps)
+			nd++
 		}
+		vm := v*M + m
 		if nd > 0 {
-			rec[(v*T+t)*K+k] = s.tp[nd-1] / npf
+			rec[(vm*T+t)*K+k] = s.tp[nd-1] / npf
 		} else {
-			rec[(v*T+t)*K+k] = 0
+			rec[(vm*T+t)*K+k] = 0
 		}
 		pr := s.pr[:nd]
 		for j := nd - 1; j > 0; j-- {
@@ -625,10 +710,71 @@ func (e *evaluator) accumulate() *EvalResult {
 			if j < nd {
 				q = pr[j]
 			}
-			prec[((v*T+t)*R+r)*K+k] = q
+			prec[((vm*T+t)*R+r)*K+k] = q
 		}
 	})
+	return tb
+}
 
+// meanP is summarize()'s AP: the mean of the precision entries > -1 of
+// variant v and maxDets index m, in numpy's order ([t][r][k]), over every
+// threshold (t < 0) or threshold t alone; -1 if there is none.
+func (tb *tables) meanP(v, m, t int) float64 {
+	T, RK := numThrs, numRec*tb.K
+	vals := tb.vals[:0]
+	for tt := 0; tt < T; tt++ {
+		if t >= 0 && tt != t {
+			continue
+		}
+		for _, x := range tb.prec[((v*tb.M+m)*T+tt)*RK : ((v*tb.M+m)*T+tt+1)*RK] {
+			if x > -1 {
+				vals = append(vals, x)
+			}
+		}
+	}
+	tb.vals = vals
+	if len(vals) == 0 {
+		return -1
+	}
+	return npMean(vals)
+}
+
+// meanR is summarize()'s AR, as meanP over the recall entries ([t][k]).
+func (tb *tables) meanR(v, m, t int) float64 {
+	T, K := numThrs, tb.K
+	vals := tb.vals[:0]
+	for tt := 0; tt < T; tt++ {
+		if t >= 0 && tt != t {
+			continue
+		}
+		for _, x := range tb.rec[((v*tb.M+m)*T+tt)*K : ((v*tb.M+m)*T+tt+1)*K] {
+			if x > -1 {
+				vals = append(vals, x)
+			}
+		}
+	}
+	tb.vals = vals
+	if len(vals) == 0 {
+		return -1
+	}
+	return npMean(vals)
+}
+
+// thrIndex is the index of the threshold equal to x, as summarize() picks
+// thresholds (np.where(iouThr == p.iouThrs)); a missing one gives an empty
+// selection: numThrs, which meanP and meanR answer with -1.
+func (tb *tables) thrIndex(x float64) int {
+	for t, thr := range tb.thrs {
+		if thr == x {
+			return t
+		}
+	}
+	return numThrs
+}
+
+// keypointResult computes the keypoint summary numbers and counts.
+func (e *evaluator) keypointResult() *EvalResult {
+	tb := e.accumulate([]int{MaxDets})
 	res := &EvalResult{
 		Images: e.nImg, Categories: e.nCat,
 		GroundTruth: len(e.gt.Annotations), Results: len(e.dt),
@@ -639,54 +785,9 @@ func (e *evaluator) accumulate() *EvalResult {
 			res.IgnoredGroundTruth++
 		}
 	}
-	// The mean over the entries > -1, in numpy's order ([t][r][k] for
-	// precision, [t][k] for recall); t < 0 takes every threshold.
-	var vals []float64
-	meanP := func(v, t int) float64 {
-		vals = vals[:0]
-		for tt := 0; tt < T; tt++ {
-			if t >= 0 && tt != t {
-				continue
-			}
-			for _, x := range prec[(v*T+tt)*R*K : (v*T+tt+1)*R*K] {
-				if x > -1 {
-					vals = append(vals, x)
-				}
-			}
-		}
-		if len(vals) == 0 {
-			return -1
-		}
-		return npMean(vals)
-	}
-	meanR := func(v, t int) float64 {
-		vals = vals[:0]
-		for tt := 0; tt < T; tt++ {
-			if t >= 0 && tt != t {
-				continue
-			}
-			for _, x := range rec[(v*T+tt)*K : (v*T+tt+1)*K] {
-				if x > -1 {
-					vals = append(vals, x)
-				}
-			}
-		}
-		if len(vals) == 0 {
-			return -1
-		}
-		return npMean(vals)
-	}
-	// summarize() picks thresholds by equality with .5 and .75; a missing
-	// one would give an empty selection, hence -1.
-	thrIndex := func(x float64) int {
-		for t, thr := range e.p.iouThrs {
-			if thr == x {
-				return t
-			}
-		}
-		return T
-	}
-	t50, t75 := thrIndex(.5), thrIndex(.75)
+	meanP := func(v, t int) float64 { return tb.meanP(v, 0, t) }
+	meanR := func(v, t int) float64 { return tb.meanR(v, 0, t) }
+	t50, t75 := tb.thrIndex(.5), tb.thrIndex(.75)
 	res.Stats = [10]float64{
 		meanP(0, -1), meanP(0, t50), meanP(0, t75), meanP(1, -1), meanP(2, -1),
 		meanR(0, -1), meanR(0, t50), meanR(0, t75), meanR(1, -1), meanR(2, -1),

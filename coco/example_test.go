@@ -76,3 +76,52 @@ func ExampleReadResultsFrom() {
 	// Output:
 	// results[0] (starting near byte 1): image_id 1: keypoints has 3 values, want 51 (17 x, y, score triples)
 }
+
+// EvaluateBoxes scores detections (for instance a detector's, with its
+// class labels turned into COCO category ids) against COCO ground truth.
+func ExampleEvaluateBoxes() {
+	person, _ := coco.CategoryID("person")
+	gt := &coco.Dataset{
+		Images:     []coco.Image{{ID: 1, Width: 640, Height: 480}},
+		Categories: []coco.Category{{ID: person, Name: "person"}},
+		Annotations: []coco.Annotation{{ID: 1, ImageID: 1, CategoryID: person,
+			BBox: [4]float64{100, 50, 120, 300}, Area: 36000}},
+	}
+	// The person found exactly, and a small spurious box scoring higher:
+	// precision 1/2 at full recall. In the large range the small box is
+	// ignored, and with maxDets 1 only it is kept.
+	dt := []coco.Detection{
+		{ImageID: 1, CategoryID: person, BBox: [4]float64{100, 50, 120, 300}, Score: 0.9},
+		{ImageID: 1, CategoryID: person, BBox: [4]float64{500, 400, 20, 20}, Score: 0.95},
+	}
+	r, err := coco.EvaluateBoxes(gt, dt)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Print(r.Summary())
+	// Output:
+	//  Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = 0.500
+	//  Average Precision  (AP) @[ IoU=0.50      | area=   all | maxDets=100 ] = 0.500
+	//  Average Precision  (AP) @[ IoU=0.75      | area=   all | maxDets=100 ] = 0.500
+	//  Average Precision  (AP) @[ IoU=0.50:0.95 | area= small | maxDets=100 ] = -1.000
+	//  Average Precision  (AP) @[ IoU=0.50:0.95 | area=medium | maxDets=100 ] = -1.000
+	//  Average Precision  (AP) @[ IoU=0.50:0.95 | area= large | maxDets=100 ] = 1.000
+	//  Average Recall     (AR) @[ IoU=0.50:0.95 | area=   all | maxDets=  1 ] = 0.000
+	//  Average Recall     (AR) @[ IoU=0.50:0.95 | area=   all | maxDets= 10 ] = 1.000
+	//  Average Recall     (AR) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = 1.000
+	//  Average Recall     (AR) @[ IoU=0.50:0.95 | area= small | maxDets=100 ] = -1.000
+	//  Average Recall     (AR) @[ IoU=0.50:0.95 | area=medium | maxDets=100 ] = -1.000
+	//  Average Recall     (AR) @[ IoU=0.50:0.95 | area= large | maxDets=100 ] = 1.000
+}
+
+// CategoryID and CategoryName map COCO's category names onto its ids
+// 1..90 (with gaps); ClassCategoryID maps an 80-class detector's label.
+func ExampleCategoryID() {
+	id, _ := coco.CategoryID("toothbrush")
+	name, _ := coco.CategoryName(13)
+	fromLabel, _ := coco.ClassCategoryID(11) // label 11 of 0..79
+	_, known := coco.CategoryName(12)
+	fmt.Println(id, name, fromLabel, known)
+	// Output:
+	// 90 stop sign 13 false
+}

@@ -101,3 +101,59 @@ func FuzzReadDetections(f *testing.F) {
 		}
 	})
 }
+
+// fuzzBoxGT is the ground truth detections are evaluated against in
+// FuzzReadBoxResults: images 1 and 2, categories person (1) and car (3), a
+// person and a crowd region of people, a car; all objects medium-sized.
+func fuzzBoxGT() *Dataset {
+	return &Dataset{
+		Images:     []Image{{ID: 1, Width: 640, Height: 480}, {ID: 2, Width: 640, Height: 480}},
+		Categories: []Category{{ID: 1, Name: "person"}, {ID: 3, Name: "car"}},
+		Annotations: []Annotation{
+			{ID: 1, ImageID: 1, CategoryID: 1, BBox: [4]float64{10, 20, 50, 120}, Area: 6000},
+			{ID: 2, ImageID: 2, CategoryID: 1, BBox: [4]float64{0, 0, 100, 100}, Area: 9000, IsCrowd: 1},
+			{ID: 3, ImageID: 2, CategoryID: 3, BBox: [4]float64{5, 5, 30, 60}, Area: 1500},
+		},
+	}
+}
+
+// FuzzReadBoxResults feeds arbitrary bytes to the box results reader: it
+// must return detections or an error, never panic; what it accepts must be
+// valid, survive a write and a read unchanged, and evaluate to stats in
+// [0, 1], or -1 exactly where fuzzBoxGT has no ground truth (small and
+// large objects).
+func FuzzReadBoxResults(f *testing.F) {
+	f.Add([]byte(`[{"image_id": 1, "category_id": 1, "bbox": [10, 20, 50, 120], "score": 0.9}]`))
+	f.Add([]byte(`[]`))
+	gt := fuzzBoxGT()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ds, err := ReadBoxResultsFrom(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		if err := ValidateDetections(ds); err != nil {
+			t.Fatalf("accepted an invalid detection: %v", err)
+		}
+		var buf bytes.Buffer
+		if err := WriteDetectionsTo(&buf, ds); err != nil {
+			t.Fatalf("accepted detections cannot be written: %v", err)
+		}
+		ds2, err := ReadBoxResultsFrom(&buf)
+		if err != nil {
+			t.Fatalf("written detections cannot be read: %v\n%s", err, buf.Bytes())
+		}
+		if len(ds) != len(ds2) || (len(ds) > 0 && !reflect.DeepEqual(ds, ds2)) {
+			t.Fatalf("detections changed by a write and read")
+		}
+		r, err := EvaluateBoxes(gt, ds)
+		if err != nil {
+			return // detections on other images or categories
+		}
+		for i, s := range r.Stats {
+			undefined := i == 3 || i == 5 || i == 9 || i == 11
+			if undefined != (s == -1) || !(s == -1 || s >= 0 && s <= 1) {
+				t.Fatalf("stats[%d] = %v", i, s)
+			}
+		}
+	})
+}

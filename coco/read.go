@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"reflect"
 	"strconv"
@@ -247,7 +248,25 @@ type categoryJSON struct {
 // and "segmentation" inside annotations) is skipped. An annotation without
 // "iscrowd" has iscrowd 0, as pycocotools assumes. The dataset is checked
 // with Validate; errors name the offending element and where it starts.
-func ReadDatasetFrom(r io.Reader) (*Dataset, error) {
+func ReadDatasetFrom(r io.Reader) (*Dataset, error) { return readDataset(r, true) }
+
+// ReadInstances reads a COCO instances (object detection) annotation file.
+// See ReadInstancesFrom.
+func ReadInstances(path string) (*Dataset, error) {
+	return openFile(path, "dataset", ReadInstancesFrom)
+}
+
+// ReadInstancesFrom reads a COCO instances annotation file, the ground
+// truth of box evaluation (instances_val2017.json, or a person-keypoint
+// file): as ReadDatasetFrom, but an annotation needs only id, image_id,
+// category_id, bbox and area; keypoints and num_keypoints are kept when
+// present. "segmentation", "ignore" (which COCOeval overwrites) and other
+// keys are skipped. The dataset is checked with ValidateInstances.
+func ReadInstancesFrom(r io.Reader) (*Dataset, error) { return readDataset(r, false) }
+
+// readDataset is ReadDatasetFrom, with keypoints optional unless
+// needKeypoints (ReadInstancesFrom).
+func readDataset(r io.Reader, needKeypoints bool) (*Dataset, error) {
 	rd := newReader(r)
 	if err := rd.open('{'); err != nil {
 		return nil, fmt.Errorf("top level: %w", err)
@@ -297,7 +316,7 @@ func ReadDatasetFrom(r io.Reader) (*Dataset, error) {
 				if err := rd.dec.Decode(&raw); err != nil {
 					return err
 				}
-				a, err := raw.annotation(&kp)
+				a, err := raw.annotation(&kp, needKeypoints)
 				if err != nil {
 					return err
 				}
@@ -332,15 +351,16 @@ func ReadDatasetFrom(r io.Reader) (*Dataset, error) {
 			return nil, fmt.Errorf("missing %q", key)
 		}
 	}
-	if err := d.Validate(); err != nil {
+	if err := d.validate(needKeypoints); err != nil {
 		return nil, err
 	}
 	return d, nil
 }
 
 // annotation converts and checks a decoded annotation, copying its keypoints
-// into the slab.
-func (raw *annotationJSON) annotation(kp *slab) (Annotation, error) {
+// into the slab. Keypoints and num_keypoints are optional unless
+// needKeypoints.
+func (raw *annotationJSON) annotation(kp *slab, needKeypoints bool) (Annotation, error) {
 	var a Annotation
 	var err error
 	if a.ID, err = need(raw.ID, "id"); err != nil {
@@ -352,10 +372,12 @@ func (raw *annotationJSON) annotation(kp *slab) (Annotation, error) {
 	if a.CategoryID, err = needInt(raw.CategoryID, "category_id"); err != nil {
 		return a, err
 	}
-	if a.NumKeypoints, err = needInt(raw.NumKeypoints, "num_keypoints"); err != nil {
-		return a, err
+	if needKeypoints || raw.NumKeypoints.ok {
+		if a.NumKeypoints, err = needInt(raw.NumKeypoints, "num_keypoints"); err != nil {
+			return a, err
+		}
 	}
-	if len(raw.Keypoints) == 0 {
+	if needKeypoints && len(raw.Keypoints) == 0 {
 		return a, errors.New(`missing "keypoints"`)
 	}
 	if len(raw.BBox) != 4 {
@@ -372,10 +394,13 @@ func (raw *annotationJSON) annotation(kp *slab) (Annotation, error) {
 		}
 	}
 	a.Keypoints = raw.Keypoints // checked before copying: a wrong length may be huge
-	if err := validateAnnotation(&a); err != nil {
+	if err := checkAnnotation(&a, needKeypoints); err != nil {
 		return a, fmt.Errorf("id %d: %w", a.ID, err)
 	}
-	a.Keypoints = kp.copyOf(raw.Keypoints)
+	a.Keypoints = nil
+	if len(raw.Keypoints) > 0 {
+		a.Keypoints = kp.copyOf(raw.Keypoints)
+	}
 	return a, nil
 }
 
@@ -496,6 +521,9 @@ func ReadDetectionsFrom(r io.Reader, minScore float64) ([]Detection, error) {
 		if !raw.Score.ok {
 			return errors.New(`missing "score"`)
 		}
+		if len(raw.BBox) == 0 {
+			return errors.New(`missing "bbox"`)
+		}
 		if len(raw.BBox) != 4 {
 			return fmt.Errorf("bbox has %d values, want 4 (x, y, width, height)", len(raw.BBox))
 		}
@@ -516,4 +544,19 @@ func ReadDetectionsFrom(r io.Reader, minScore float64) ([]Detection, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// ReadBoxResults reads a COCO detection results file for EvaluateBoxes.
+// See ReadBoxResultsFrom.
+func ReadBoxResults(path string) ([]Detection, error) {
+	return openFile(path, "results", ReadBoxResultsFrom)
+}
+
+// ReadBoxResultsFrom reads COCO detection results for EvaluateBoxes: a JSON
+// array of {"image_id", "category_id", "bbox": [x, y, width, height],
+// "score"}, as ReadDetectionsFrom reads it but keeping every detection
+// whatever its score. Errors name the offending detection, its index and
+// where it starts.
+func ReadBoxResultsFrom(r io.Reader) ([]Detection, error) {
+	return ReadDetectionsFrom(r, math.Inf(-1))
 }

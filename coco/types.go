@@ -1,6 +1,9 @@
 // Package coco reads and writes COCO person-keypoint datasets and keypoint
 // results, and evaluates results exactly as pycocotools' COCOeval does for
-// iouType "keypoints".
+// iouType "keypoints" (Evaluate). It also reads COCO instances files and
+// detection results and evaluates boxes exactly as COCOeval does for
+// iouType "bbox" (EvaluateBoxes), and maps COCO's 80 category names onto
+// their ids (CategoryID).
 package coco
 
 // NumKeypoints is the number of COCO person keypoints.
@@ -34,7 +37,8 @@ var Sigmas = [NumKeypoints]float64{
 	0.10700000000000001, 0.10700000000000001, 0.087, 0.087, 0.089, 0.089,
 }
 
-// Dataset is a COCO annotation file (person keypoints).
+// Dataset is a COCO annotation file: person keypoints (ReadDataset), or
+// object instances (ReadInstances), whose annotations have no keypoints.
 type Dataset struct {
 	Info        map[string]any `json:"info,omitempty"`
 	Images      []Image        `json:"images"`
@@ -82,8 +86,9 @@ type Result struct {
 	Score      float64   `json:"score"`
 }
 
-// Detection is one person box in the COCO detection results format, as
-// top-down pose estimation takes its input. BBox is (x, y, width, height).
+// Detection is one box in the COCO detection results format: a person box
+// as top-down pose estimation takes its input, or any category's box for
+// EvaluateBoxes. BBox is (x, y, width, height).
 type Detection struct {
 	ImageID    int64      `json:"image_id"`
 	CategoryID int        `json:"category_id"`

@@ -15,7 +15,16 @@ func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 // and height; a finite non-negative area; iscrowd 0 or 1. Categories that
 // name keypoints must name 17, and skeleton edges must join two of them.
 // The error names the first offending element by its index and id.
-func (d *Dataset) Validate() error {
+func (d *Dataset) Validate() error { return d.validate(true) }
+
+// ValidateInstances checks what box evaluation relies on: everything that
+// Validate checks, except that keypoints are optional (COCO's instances
+// files have none): an annotation without keypoints passes, one with
+// keypoints must have 17 valid triples.
+func (d *Dataset) ValidateInstances() error { return d.validate(false) }
+
+// validate is Validate, with keypoints optional unless needKeypoints.
+func (d *Dataset) validate(needKeypoints bool) error {
 	images := make(map[int64]int, len(d.Images))
 	for i, im := range d.Images {
 		if j, dup := images[im.ID]; dup {
@@ -51,7 +60,7 @@ func (d *Dataset) Validate() error {
 			return fmt.Errorf("annotations[%d]: id %d already used by annotations[%d]", i, a.ID, j)
 		}
 		anns[a.ID] = i
-		if err := validateAnnotation(a); err != nil {
+		if err := checkAnnotation(a, needKeypoints); err != nil {
 			return fmt.Errorf("annotations[%d] (id %d): %w", i, a.ID, err)
 		}
 		if _, ok := images[a.ImageID]; !ok {
@@ -65,11 +74,15 @@ func (d *Dataset) Validate() error {
 }
 
 // validateAnnotation checks one annotation's values (not its references).
-func validateAnnotation(a *Annotation) error {
-	if len(a.Keypoints) != 3*NumKeypoints {
+func validateAnnotation(a *Annotation) error { return checkAnnotation(a, true) }
+
+// checkAnnotation is validateAnnotation, with the keypoints optional
+// unless needKeypoints.
+func checkAnnotation(a *Annotation, needKeypoints bool) error {
+	if (needKeypoints || len(a.Keypoints) != 0) && len(a.Keypoints) != 3*NumKeypoints {
 		return fmt.Errorf("keypoints has %d values, want %d (17 x, y, v triples)", len(a.Keypoints), 3*NumKeypoints)
 	}
-	for k := 0; k < NumKeypoints; k++ {
+	for k := 0; k < len(a.Keypoints)/3; k++ {
 		x, y, v := a.Keypoints[3*k], a.Keypoints[3*k+1], a.Keypoints[3*k+2]
 		if !finite(x) || !finite(y) {
 			return fmt.Errorf("keypoint %d (%s): coordinates (%v, %v) are not finite", k, KeypointNames[k], x, y)
@@ -127,8 +140,10 @@ func validateResult(r *Result) error {
 	return nil
 }
 
-// ValidateDetections checks person boxes: a finite bbox with non-negative
-// width and height and a finite non-negative score.
+// ValidateDetections checks detected boxes (person boxes for top-down pose
+// estimation, or any category's for box evaluation): a finite bbox with
+// non-negative width and height and a finite non-negative score. The error
+// names the first offending detection by its index and image id.
 func ValidateDetections(ds []Detection) error {
 	for i := range ds {
 		if err := validateDetection(&ds[i]); err != nil {

@@ -139,3 +139,26 @@ func WriteResultsTo(w io.Writer, rs []Result) error {
 	bw.WriteString("\n")
 	return bw.Flush()
 }
+
+// WriteDetections writes detections as a COCO detection results file,
+// atomically. The detections must pass ValidateDetections.
+func WriteDetections(path string, ds []Detection) error {
+	if err := ValidateDetections(ds); err != nil {
+		return fmt.Errorf("coco: write detections %s: %w", path, err)
+	}
+	if err := writeAtomic(path, func(w io.Writer) error { return WriteDetectionsTo(w, ds) }); err != nil {
+		return fmt.Errorf("coco: write detections %s: %w", path, err)
+	}
+	return nil
+}
+
+// WriteDetectionsTo writes detections as a JSON array, one detection per
+// line, without validating them.
+func WriteDetectionsTo(w io.Writer, ds []Detection) error {
+	bw := bufio.NewWriter(w)
+	if err := jsonList(bw, ds); err != nil {
+		return fmt.Errorf("detections: %w", err)
+	}
+	bw.WriteString("\n")
+	return bw.Flush()
+}

@@ -13,7 +13,7 @@ import (
 func init() {
 	register(&command{
 		name:    "eval",
-		summary: "score keypoint results against COCO ground truth (COCOeval)",
+		summary: "score keypoint or box results against COCO ground truth (COCOeval)",
 		run:     runEval,
 	})
 }
@@ -21,19 +21,30 @@ func init() {
 // statNames name coco.EvalResult.Stats in the JSON output.
 var statNames = [10]string{"AP", "AP50", "AP75", "AP_medium", "AP_large", "AR", "AR50", "AR75", "AR_medium", "AR_large"}
 
-const evalUsage = `usage: ladderpose eval -gt ANNOTATIONS.json -dt RESULTS.json [-json]
+// boxStatNames name coco.BoxEvalResult.Stats in the JSON output.
+var boxStatNames = [12]string{"AP", "AP50", "AP75", "AP_small", "AP_medium", "AP_large",
+	"AR1", "AR10", "AR100", "AR_small", "AR_medium", "AR_large"}
 
-Evaluates COCO keypoint results exactly as pycocotools' COCOeval with
-iouType "keypoints" and prints its 10 summary lines, then per-keypoint AP
-and AR and the counts. Per-keypoint AP/AR of keypoint k is COCOeval's AP/AR
-(OKS .50:.05:.95, area all, maxDets 20) on the data reduced to keypoint k:
-the similarity of a result and a person is that keypoint's OKS term
-exp(-d^2 / (2 s^2 k^2)), and people whose keypoint k is unlabelled are
-ignored like people without keypoints.
+const evalUsage = `usage: ladderpose eval -gt ANNOTATIONS.json -dt RESULTS.json [-type keypoints|bbox] [-json]
 
-With -json, prints one JSON object instead: "stats" (the 10 numbers in
-COCOeval's order, -1 where there is no ground truth), "stat_names",
-"keypoints" (name, ap, ar per keypoint) and the counts.
+With -type keypoints (the default), evaluates COCO keypoint results exactly
+as pycocotools' COCOeval with iouType "keypoints" and prints its 10 summary
+lines, then per-keypoint AP and AR and the counts. Per-keypoint AP/AR of
+keypoint k is COCOeval's AP/AR (OKS .50:.05:.95, area all, maxDets 20) on
+the data reduced to keypoint k: the similarity of a result and a person is
+that keypoint's OKS term exp(-d^2 / (2 s^2 k^2)), and people whose keypoint
+k is unlabelled are ignored like people without keypoints.
+
+With -type bbox, evaluates COCO detection results ([{"image_id",
+"category_id", "bbox": [x, y, w, h], "score"}]) against a COCO instances
+file exactly as COCOeval with iouType "bbox" (every category, maxDets 1,
+10, 100, areas all/small/medium/large) and prints its 12 summary lines and
+the counts.
+
+With -json, prints one JSON object instead: "stats" (the 10 keypoint or 12
+box numbers in COCOeval's order, -1 where there is no ground truth),
+"stat_names", for keypoints "keypoints" (name, ap, ar per keypoint), and
+the counts.
 
 flags:`
 
@@ -43,6 +54,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	gtPath := fs.String("gt", "", "COCO person-keypoint annotation `file` (ground truth)")
 	dtPath := fs.String("dt", "", "COCO keypoint results `file`")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the tables")
+	typ := fs.String("type", "keypoints", "evaluation `type`: keypoints or bbox")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, evalUsage)
 		fs.PrintDefaults()
@@ -57,6 +69,14 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() != 0 {
 		fs.Usage()
 		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
+	}
+	switch *typ {
+	case "keypoints":
+	case "bbox":
+		return runBoxEval(*gtPath, *dtPath, *asJSON, stdout)
+	default:
+		fs.Usage()
+		return fmt.Errorf("%w: -type %q: want keypoints or bbox", errUsage, *typ)
 	}
 	gt, err := coco.ReadDataset(*gtPath)
 	if err != nil {
@@ -82,11 +102,48 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	return err
 }
 
-// evalJSON is the -json output.
+// runBoxEval is "ladderpose eval -type bbox".
+func runBoxEval(gtPath, dtPath string, asJSON bool, stdout io.Writer) error {
+	gt, err := coco.ReadInstances(gtPath)
+	if err != nil {
+		return err
+	}
+	dt, err := coco.ReadBoxResults(dtPath)
+	if err != nil {
+		return err
+	}
+	r, err := coco.EvaluateBoxes(gt, dt)
+	if err != nil {
+		return fmt.Errorf("%s against %s: %w", dtPath, gtPath, err)
+	}
+	var out bytes.Buffer
+	if asJSON {
+		v := evalJSON{
+			Stats: r.Stats[:], StatNames: boxStatNames[:],
+			Images: r.Images, Categories: r.Categories,
+			GroundTruth: r.GroundTruth, IgnoredGroundTruth: r.IgnoredGroundTruth,
+			Results: r.Results, EvaluatedResults: r.EvaluatedResults,
+		}
+		enc := json.NewEncoder(&out)
+		enc.SetIndent("", " ")
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+	} else {
+		io.WriteString(&out, r.Summary())
+		fmt.Fprintf(&out, "\n%s, %s; %s (%d ignored: crowd regions); %s (%d evaluated: the best %d per image and category)\n",
+			count(r.Images, "image"), count(r.Categories, "category"), count(r.GroundTruth, "ground truth annotation"),
+			r.IgnoredGroundTruth, count(r.Results, "detection"), r.EvaluatedResults, coco.BoxMaxDets)
+	}
+	_, err = stdout.Write(out.Bytes())
+	return err
+}
+
+// evalJSON is the -json output; Keypoints only for -type keypoints.
 type evalJSON struct {
 	Stats              []float64      `json:"stats"`
 	StatNames          []string       `json:"stat_names"`
-	Keypoints          []keypointJSON `json:"keypoints"`
+	Keypoints          []keypointJSON `json:"keypoints,omitempty"`
 	Images             int            `json:"images"`
 	Categories         int            `json:"categories"`
 	GroundTruth        int            `json:"ground_truth"`
