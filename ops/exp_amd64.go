@@ -35,12 +35,36 @@ func geluAVX512(dst, src []float32)
 
 // expAffine computes dst[i] = exp(a*src[i] + b) and returns their sum, on the
 // path chosen at init.
+// It is expAffineVec written out with direct calls: through expAffineVec's
+// function value the tail buffer would escape, one allocation per row.
 func expAffine(dst, src []float32, a, b float32) float32 {
+	n := len(dst)
+	var buf [maxLanes]float32
 	switch {
 	case useAVX512:
-		return expAffineVec(dst, src, a, b, 16, expAffineAVX512)
+		body := n &^ 15
+		var sum float32
+		if body > 0 {
+			sum = expAffineAVX512(dst[:body], src[:body], a, b)
+		}
+		if body < n {
+			copy(buf[:], src[body:n])
+			expAffineAVX512(buf[:16], buf[:16], a, b)
+			sum = addTail(dst[body:], buf[:], sum)
+		}
+		return sum
 	case useAVX2:
-		return expAffineVec(dst, src, a, b, 8, expAffineAVX2)
+		body := n &^ 7
+		var sum float32
+		if body > 0 {
+			sum = expAffineAVX2(dst[:body], src[:body], a, b)
+		}
+		if body < n {
+			copy(buf[:], src[body:n])
+			expAffineAVX2(buf[:8], buf[:8], a, b)
+			sum = addTail(dst[body:], buf[:], sum)
+		}
+		return sum
 	}
 	return expAffineGeneric(dst, src, a, b)
 }

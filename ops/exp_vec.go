@@ -22,10 +22,17 @@ func expAffineVec(dst, src []float32, a, b float32, w int, k func(dst, src []flo
 		var buf [maxLanes]float32
 		copy(buf[:], src[body:])
 		k(buf[:w], buf[:w], a, b)
-		for i, v := range buf[:n-body] {
-			dst[body+i] = v
-			sum += v
-		}
+		sum = addTail(dst[body:], buf[:], sum)
+	}
+	return sum
+}
+
+// addTail copies the first len(dst) kernel outputs of buf into dst and
+// returns sum plus them, added in order.
+func addTail(dst, buf []float32, sum float32) float32 {
+	for i := range dst {
+		dst[i] = buf[i]
+		sum += buf[i]
 	}
 	return sum
 }
