@@ -78,7 +78,9 @@ func (r Recipe) Data() []float32 {
 }
 
 // Manifest is a test model: its config, its tensors under mmpose names (and
-// Hugging Face names for plain ViTPose), and its input.
+// Hugging Face names for plain ViTPose, ViTPose+ experts included), and its
+// input. Config is the JSON of a posemodel.Config (experts, part_features,
+// keypoint_names and skeleton included); HFConfig a Hugging Face config.json.
 type Manifest struct {
 	Case      string          `json:"case"`
 	Config    json.RawMessage `json:"config"`
@@ -86,6 +88,12 @@ type Manifest struct {
 	Tensors   []Recipe        `json:"tensors"`
 	HFTensors []Recipe        `json:"hf_tensors"`
 	HFConfig  json.RawMessage `json:"hf_config"`
+
+	// Datasets, for a ViTPose+ model, lists the experts the reference ran
+	// (every sample with one expert per pass): the outputs of Datasets[0]
+	// are stored under their plain names, those of Datasets[j], j > 0, as
+	// "heatmaps.dataset<N>" and "backbone.dataset<N>". Empty: no experts.
+	Datasets []int `json:"datasets,omitempty"`
 }
 
 // Read reads a manifest file.

@@ -8,6 +8,9 @@ side networks, every named intermediate). The Go tests rebuild the weights
 and the input from the manifest, so no weights are committed.
 
 Run: /usr/bin/python3 tools/ref/gen_model_goldens.py   (from the repo root)
+     /usr/bin/python3 tools/ref/gen_model_goldens.py plus   (only the
+     ViTPose-B ViTPose+ and 14-keypoint cases, vitpose_b_moe and vitpose_b_k14)
+     /usr/bin/python3 tools/ref/gen_model_goldens.py grads  (only the gradients)
 """
 import hashlib
 import json
@@ -107,11 +110,24 @@ def make_input(rec):
     return (x * amps).to(torch.float32)
 
 
-def write_case(case, cfg, model, entries, inp, extra_meta=None, outputs=True):
+def write_case(case, cfg, model, entries, inp, extra_meta=None, outputs=True, datasets=None):
+    """datasets (ViTPose+): the experts to run, all samples with one expert
+    per pass; the first one's outputs go under the plain names, the others'
+    as "<name>.dataset<N>" (only heatmaps and backbone), and the manifest
+    lists them as "datasets"."""
     x = make_input(inp)
     with torch.no_grad():
-        hm, outs = model(x)
+        hm, outs = model(x, dataset=datasets[0] if datasets else None)
     outs = {k: v for k, v in outs.items() if torch.is_tensor(v)}
+    if datasets:
+        extra_meta = dict(extra_meta or {}, datasets=list(datasets))
+        for ds in datasets[1:]:
+            with torch.no_grad():
+                hm2, o2 = model(x, dataset=ds)
+            outs[f"heatmaps.dataset{ds}"] = hm2
+            outs[f"backbone.dataset{ds}"] = o2["backbone"]
+            d = float((hm2 - hm).abs().max() / hm.abs().max())
+            print(f"{case}: dataset {ds} vs {datasets[0]}: heatmaps differ by {d:.3g} of max|h|")
     manifest = {"case": case, "config": cfg, "input": inp, "tensors": entries}
     if not cfg.get("side"):
         manifest["hf_tensors"] = hf_entries(entries, cfg)
@@ -302,8 +318,35 @@ def train_side_case():
     write_case(case, cfg, model, entries, input_recipe(5, name_seed(case, "input"), [0.0, 8.0, 16.0, 32.0, 64.0]), outputs=False)
 
 
+# A 14-keypoint set (CrowdPose's order) and a skeleton over it, for the
+# keypoint-set case.
+K14_NAMES = ["left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
+             "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle", "head_top", "neck"]
+K14_SKELETON = [[12, 13], [13, 0], [13, 1], [0, 2], [2, 4], [1, 3], [3, 5], [0, 6], [1, 7], [6, 7],
+                [6, 8], [8, 10], [7, 9], [9, 11]]
+
+
+def plus_cases():
+    """ViTPose-B size (D 768, depth 12, heads 12), batch 1: a ViTPose+
+    backbone with usyd-community/vitpose-plus-base's experts (6 experts,
+    part_features 192; classic head; outputs for datasets 3 and 0), and a
+    14-keypoint model (simple head, keypoint names and a skeleton)."""
+    cfg = tiny_cfg(dim=768, depth=12, heads=12)
+    cfg.update(experts=6, part_features=192)
+    model, entries = build(cfg, "vitpose_b_moe")
+    write_case("vitpose_b_moe", cfg, model, entries, input_recipe(1, name_seed("vitpose_b_moe", "input"), [1.0]),
+               datasets=[3, 0])
+    cfg = tiny_cfg("simple", dim=768, depth=12, heads=12)
+    cfg.update(keypoints=14, keypoint_names=K14_NAMES, skeleton=K14_SKELETON)
+    model, entries = build(cfg, "vitpose_b_k14")
+    write_case("vitpose_b_k14", cfg, model, entries, input_recipe(1, name_seed("vitpose_b_k14", "input"), [1.0]))
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+    if len(sys.argv) > 1 and sys.argv[1] == "plus":
+        plus_cases()
+        return
     if len(sys.argv) > 1 and sys.argv[1] == "grads":
         train_side_case()
         grad_case("side_tiny_train", "side_tiny_train", full=False)
@@ -320,6 +363,8 @@ def main():
     # with non-zero output projections and samples in different fusion levels.
     side_case("side_tiny", side_cfg(48, 4, 3, 32, 16, 4, 8), (300.0, 2.0), 5)
     side_case("side_small", side_cfg(384, 12, 12, 128, 64, 4, 16), (SMALL_FRE_GAIN, 2.0), 4)
+    # ViTPose+ experts and a 14-keypoint set at ViTPose-B size.
+    plus_cases()
     # Training: side-tuning gradients and full fine-tuning gradients.
     train_side_case()
     grad_case("side_tiny_train", "side_tiny_train", full=False)

@@ -2,7 +2,9 @@
 
 This is the oracle ladderpose's Go engine is tested against: a plain
 transcription of SPEC.md written from the text, not from the Go code. It holds
-the frozen ViTPose backbone (section 1), the ladder side network (sections
+the frozen ViTPose backbone (section 1; also ViTPose+'s mixture-of-experts
+MLP, transcribed from Hugging Face's VitPoseBackboneMoeMLP, and any keypoint
+count), the ladder side network (sections
 2-6), the output projection and both heatmap heads (section 7) and the joint
 loss (section 8), with the parameter names of SPEC.md (mmpose convention), plus
 the renaming to Hugging Face VitPose names (section 10).
@@ -105,21 +107,43 @@ class Mlp(nn.Module):
         self.fc1 = nn.Linear(dim, hidden)
         self.fc2 = nn.Linear(hidden, dim)
 
-    def forward(self, x):
+    def forward(self, x, dataset=None):
         return self.fc2(F.gelu(self.fc1(x)))  # exact erf GELU
 
 
+class MoeMlp(nn.Module):
+    """ViTPose+'s mixture-of-experts MLP (Hugging Face's VitPoseBackboneMoeMLP,
+    mmpose's ViTPose+): h = GELU(fc1(x)); the output's first dim - part
+    features are the shared fc2(h), the last part those of the expert of the
+    sample's dataset, experts[dataset](h). Every expert reads all of h."""
+
+    def __init__(self, dim, hidden, experts, part):
+        super().__init__()
+        self.part = part
+        self.fc1 = nn.Linear(dim, hidden)
+        self.fc2 = nn.Linear(hidden, dim - part)
+        self.experts = nn.ModuleList([nn.Linear(hidden, part) for _ in range(experts)])
+
+    def forward(self, x, dataset):
+        """x [B, N, dim]; dataset [B] (one expert index per sample)."""
+        h = F.gelu(self.fc1(x))
+        shared = self.fc2(h)
+        picked = torch.stack([self.experts[int(dataset[b])](h[b]) for b in range(h.shape[0])])
+        return torch.cat([shared, picked], dim=-1)
+
+
 class Block(nn.Module):
-    def __init__(self, dim, heads, mlp_ratio, eps):
+    def __init__(self, dim, heads, mlp_ratio, eps, experts=0, part=0):
         super().__init__()
         self.norm1 = nn.LayerNorm(dim, eps=eps)
         self.attn = Attention(dim, heads)
         self.norm2 = nn.LayerNorm(dim, eps=eps)
-        self.mlp = Mlp(dim, int(dim * mlp_ratio))
+        hidden = int(dim * mlp_ratio)
+        self.mlp = MoeMlp(dim, hidden, experts, part) if experts > 1 else Mlp(dim, hidden)
 
-    def forward(self, x):
+    def forward(self, x, dataset=None):
         x = x + self.attn(self.norm1(x))
-        return x + self.mlp(self.norm2(x))
+        return x + self.mlp(self.norm2(x), dataset)
 
 
 class PatchEmbed(nn.Module):
@@ -136,19 +160,31 @@ class Backbone(nn.Module):
         self.patch_embed = PatchEmbed(d)
         self.pos_embed = nn.Parameter(torch.zeros(1, 1 + self.h * self.w, d))
         self.blocks = nn.ModuleList(
-            [Block(d, cfg["heads"], cfg["mlp_ratio"], cfg["ln_eps"]) for _ in range(cfg["depth"])]
+            [Block(d, cfg["heads"], cfg["mlp_ratio"], cfg["ln_eps"], cfg.get("experts", 0), cfg.get("part_features", 0))
+             for _ in range(cfg["depth"])]
         )
+        self.experts = cfg.get("experts", 0)
         self.last_norm = nn.LayerNorm(d, eps=cfg["ln_eps"])
         depth = cfg["depth"]
         self.taps = [k * depth // 4 - 1 for k in (1, 2, 3)]
 
-    def forward(self, img):
+    def forward(self, img, dataset=None):
+        """dataset: ViTPose+'s expert per sample (an int for all, or a
+        sequence of B ints; 0, COCO, when None); ignored without experts."""
         x = self.patch_embed.proj(img)  # [B, D, h, w]
         x = x.flatten(2).transpose(1, 2)  # [B, N, D]
         x = x + self.pos_embed[:, 1:] + self.pos_embed[:, :1]
+        if self.experts > 1:
+            if dataset is None:
+                dataset = 0
+            if isinstance(dataset, int):
+                dataset = [dataset] * x.shape[0]
+            dataset = torch.as_tensor(dataset, dtype=torch.long).reshape(-1)
+            if dataset.numel() != x.shape[0] or dataset.min() < 0 or dataset.max() >= self.experts:
+                raise ValueError(f"dataset {dataset.tolist()}: want {x.shape[0]} indices in 0..{self.experts - 1}")
         taps = []
         for i, blk in enumerate(self.blocks):
-            x = blk(x)
+            x = blk(x, dataset)
             if i in self.taps:
                 taps.append(x)
         return self.last_norm(x), taps
@@ -434,12 +470,13 @@ class PoseModel(nn.Module):
         self.keypoint_head = head(cfg["dim"], cfg["keypoints"])
         self.h, self.w = cfg["input"][0] // 16, cfg["input"][1] // 16
 
-    def forward(self, img, train_backbone=False):
+    def forward(self, img, train_backbone=False, dataset=None):
         """Returns heatmaps and a dict of the named intermediate tensors.
-        The backbone is frozen (no gradient) unless train_backbone."""
+        The backbone is frozen (no gradient) unless train_backbone. dataset
+        picks a ViTPose+ backbone's expert (see Backbone.forward)."""
         out = {}
         with torch.set_grad_enabled(train_backbone and torch.is_grad_enabled()):
-            flast, taps = self.backbone(img)
+            flast, taps = self.backbone(img, dataset)
         out["backbone"] = flast
         z = flast
         if self.side is not None:
@@ -569,8 +606,11 @@ def to_hf_names(sd, cfg):
 
 
 def hf_config(cfg):
-    """A Hugging Face VitPose config.json for cfg."""
-    return {
+    """A Hugging Face VitPose config.json for cfg. With keypoint names it is
+    written as Hugging Face writes it: id2label and label2id, no num_labels
+    (the count is len(id2label)); the skeleton goes to "edges"; ViTPose+
+    experts to backbone_config's num_experts and part_features."""
+    c = {
         "model_type": "vitpose",
         "backbone_config": {
             "model_type": "vitpose_backbone",
@@ -583,5 +623,17 @@ def hf_config(cfg):
             "patch_size": [16, 16],
         },
         "use_simple_decoder": cfg["head"] == "simple",
-        "num_labels": cfg["keypoints"],
     }
+    if cfg.get("experts", 0) > 1:
+        c["backbone_config"]["num_experts"] = cfg["experts"]
+        c["backbone_config"]["part_features"] = cfg["part_features"]
+    names = cfg.get("keypoint_names")
+    if names:
+        assert len(names) == cfg["keypoints"]
+        c["id2label"] = {str(i): n for i, n in enumerate(names)}
+        c["label2id"] = {n: i for i, n in enumerate(names)}
+    else:
+        c["num_labels"] = cfg["keypoints"]
+    if cfg.get("skeleton"):
+        c["edges"] = [list(e) for e in cfg["skeleton"]]
+    return c
