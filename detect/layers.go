@@ -1,0 +1,211 @@
+package detect
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/ladderpose/ladderpose/ops"
+)
+
+// activation is one of Hugging Face's ACT2FN functions: relu and gelu run
+// fused in the GEMM epilogue, silu (x * sigmoid(x)) as a pass of its own.
+type activation struct {
+	fused ops.Act
+	silu  bool
+}
+
+// actByName maps a config's activation name (checked by ParseConfig) to an
+// activation; "" is the identity.
+func actByName(name string) activation {
+	switch name {
+	case "relu":
+		return activation{fused: ops.ActReLU}
+	case "gelu":
+		return activation{fused: ops.ActGELU}
+	case "silu", "swish":
+		return activation{silu: true}
+	}
+	return activation{}
+}
+
+// applyUnfused applies the part of the activation the GEMM did not fuse;
+// ws provides scratch.
+func (a activation) applyUnfused(ws *workspace, x []float32) {
+	if a.silu {
+		siLU(x, ws.buf(kindScratch, 0, len(x)))
+	}
+}
+
+// apply applies the whole activation to x in place.
+func (a activation) apply(ws *workspace, x []float32) {
+	switch a.fused {
+	case ops.ActReLU:
+		ops.ReLU(x, x)
+	case ops.ActGELU:
+		ops.GELU(x, x)
+	}
+	a.applyUnfused(ws, x)
+}
+
+// siLU computes x = x * sigmoid(x) in place (torch.nn.SiLU), in parallel
+// chunks (element-wise, so deterministic); s is scratch of len(x).
+func siLU(x, s []float32) {
+	const chunk = 4096
+	ops.ParallelFor((len(x)+chunk-1)/chunk, 4, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			p := x[c*chunk : min((c+1)*chunk, len(x))]
+			sg := s[c*chunk : c*chunk+len(p)]
+			ops.Sigmoid(sg, p)
+			for i, v := range p {
+				p[i] = v * sg[i]
+			}
+		}
+	})
+}
+
+// convLayer is a convolution (with any BatchNorm folded in) and its
+// activation.
+type convLayer struct {
+	name string // Hugging Face's module name, for errors
+	conv *ops.Conv2D
+	p    ops.Conv2DParams
+	act  activation
+}
+
+// newConvBN loads conv + BatchNorm (+ act) as a convLayer (HF's
+// RTDetrConvNormLayer and RTDetrResNetConvLayer).
+func newConvBN(get getter, name, convName, bnName string, in, out, k, stride int, eps float64, act activation) (*convLayer, error) {
+	c, err := convBN(get, convName, bnName, in, out, k, stride, eps, act.fused)
+	if err != nil {
+		return nil, err
+	}
+	return &convLayer{name: name, conv: c, p: c.Params(), act: act}, nil
+}
+
+// outSize returns the output size for an input of h x w.
+func (c *convLayer) outSize(h, w int) (int, int) { return c.p.OutSize(h, w) }
+
+// forward computes dst [n, OutC, oh, ow] = act(conv(src [n, InC, h, w])).
+func (c *convLayer) forward(ws *workspace, dst, src []float32, n, h, w int) (oh, ow int, err error) {
+	oh, ow = c.p.OutSize(h, w)
+	if err := c.conv.Forward(dst[:n*c.p.OutC*oh*ow], src[:n*c.p.InC*h*w], n, h, w, nil); err != nil {
+		return 0, 0, fmt.Errorf("%s: %w", c.name, err)
+	}
+	c.act.applyUnfused(ws, dst[:n*c.p.OutC*oh*ow])
+	return oh, ow, nil
+}
+
+// maxPool3x3s2 is torch.nn.MaxPool2d(kernel_size=3, stride=2, padding=1) on
+// planes [planes, h, w] -> [planes, oh, ow], oh = (h-1)/2+1: the maximum over
+// the taps inside the input (the padding is -inf).
+func maxPool3x3s2(dst, src []float32, planes, h, w int) (oh, ow int) {
+	oh, ow = (h-1)/2+1, (w-1)/2+1
+	ops.ParallelFor(planes, 1, func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			in := src[p*h*w : (p+1)*h*w]
+			out := dst[p*oh*ow : (p+1)*oh*ow]
+			for y := 0; y < oh; y++ {
+				y0, y1 := max(2*y-1, 0), min(2*y+2, h)
+				for x := 0; x < ow; x++ {
+					x0, x1 := max(2*x-1, 0), min(2*x+2, w)
+					m := float32(math.Inf(-1))
+					for yy := y0; yy < y1; yy++ {
+						for _, v := range in[yy*w+x0 : yy*w+x1] {
+							if v > m || v != v {
+								m = v
+							}
+						}
+					}
+					out[y*ow+x] = m
+				}
+			}
+		}
+	})
+	return oh, ow
+}
+
+// avgPool2x2Ceil is torch.nn.AvgPool2d(2, 2, 0, ceil_mode=True) on planes
+// [planes, h, w] -> [planes, oh, ow], oh = ceil(h/2): windows that overhang
+// the bottom or right edge average the values inside the input only (with no
+// padding, PyTorch's divisor counts the clipped window).
+func avgPool2x2Ceil(dst, src []float32, planes, h, w int) (oh, ow int) {
+	oh, ow = (h+1)/2, (w+1)/2
+	ops.ParallelFor(planes, 1, func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			in := src[p*h*w : (p+1)*h*w]
+			out := dst[p*oh*ow : (p+1)*oh*ow]
+			for y := 0; y < oh; y++ {
+				y1 := min(2*y+2, h)
+				for x := 0; x < ow; x++ {
+					x1 := min(2*x+2, w)
+					var s float32
+					for yy := 2 * y; yy < y1; yy++ {
+						for xx := 2 * x; xx < x1; xx++ {
+							s += in[yy*w+xx]
+						}
+					}
+					out[y*ow+x] = s / float32((y1-2*y)*(x1-2*x))
+				}
+			}
+		}
+	})
+	return oh, ow
+}
+
+// addInPlace computes dst += src element-wise.
+func addInPlace(dst, src []float32) {
+	const chunk = 1 << 14
+	ops.ParallelFor((len(dst)+chunk-1)/chunk, 1, func(lo, hi int) {
+		d := dst[lo*chunk : min(hi*chunk, len(dst))]
+		s := src[lo*chunk : lo*chunk+len(d)]
+		for i := range d {
+			d[i] += s[i]
+		}
+	})
+}
+
+// workspace holds one Forward call's buffers: numbered slots that grow to
+// the largest size asked for and are then reused, so that a warm workspace
+// allocates nothing.
+type workspace struct {
+	bufs [][]float32
+	dec  decoderOut
+
+	posH, posW int       // the size the cached position embedding is for
+	pos        []float32 // [h*w, C] 2D sin-cos position embedding
+
+	// Detect's preprocessing: the image as RGB, resized, resampling scratch,
+	// the images' sizes.
+	rgb, resized []uint8
+	resample     pilScratch
+	targets      [][2]int
+}
+
+// Slot kinds; a slot is kind*slotsPerKind + index.
+const slotsPerKind = 16
+
+const (
+	kindBackbone = iota // backbone temporaries 0..3
+	kindFeature         // backbone output features, per level
+	kindProj            // encoder inputs (after projection and AIFI), per level
+	kindLateral         // lateral conv outputs, per level
+	kindFPN             // top-down CSP outputs, per level
+	kindPAN             // bottom-up outputs (encoder levels), per level
+	kindCSP             // CSP temporaries 0..3, and the concatenation (4)
+	kindAIFI            // AIFI temporaries
+	kindInput           // the preprocessed batch
+	kindScratch         // element-wise scratch
+	numKinds
+)
+
+// buf returns slot (kind, i) with length n, growing it if needed.
+func (ws *workspace) buf(kind, i, n int) []float32 {
+	s := kind*slotsPerKind + i
+	if s >= len(ws.bufs) {
+		ws.bufs = append(ws.bufs, make([][]float32, numKinds*slotsPerKind-len(ws.bufs))...)
+	}
+	if cap(ws.bufs[s]) < n {
+		ws.bufs[s] = make([]float32, n)
+	}
+	return ws.bufs[s][:n]
+}
