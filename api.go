@@ -91,7 +91,8 @@ type Fusion struct {
 }
 
 // Request is one image and the person boxes to estimate in it (nil or empty:
-// the whole image as one box of score 1).
+// the people the estimator's detector finds, or without one the whole image
+// as one box of score 1).
 type Request struct {
 	Image image.Image
 	Boxes []Box

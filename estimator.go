@@ -32,6 +32,7 @@ type Estimator struct {
 	pool   sync.Pool        // *worker
 	gpu    *gpuNet          // the network on a GPU; nil on the CPU
 	closed atomic.Bool
+	det    *personDetector // nil without WithDetector
 }
 
 // gpuNet is the network on a GPU. Its passes run one at a time: the
@@ -121,6 +122,11 @@ func loadWith(path string, set settings, place func(devnet.LoadFunc) (*devnet.Ne
 	}
 	e := &Estimator{cfg: n.Model.Cfg, side: n.Model.HasSide(), set: set, device: strings.TrimPrefix(n.Line, "device: ")}
 	e.setKeypoints()
+	if set.detector != "" {
+		if e.det, err = loadPersonDetector(set.detector, set.personT); err != nil {
+			return nil, fmt.Errorf("ladderpose: %w", errors.Join(err, n.Close()))
+		}
+	}
 	if !n.OnGPU() {
 		e.model = n.Model
 		return e, nil
@@ -207,8 +213,10 @@ func (e *Estimator) Config() posemodel.Config { return e.cfg }
 // is set).
 func (e *Estimator) HasSide() bool { return e.side }
 
-// Estimate finds the pose of the person in each box of img (nil or empty
-// boxes: the whole image as one box of score 1). Boxes with no area or lying
+// Estimate finds the pose of the person in each box of img. With nil or
+// empty boxes it estimates every person the detector finds (WithDetector;
+// none found: no poses) or, without a detector, the whole image as one box
+// of score 1. Boxes with no area or lying
 // entirely outside the image are skipped; a box with a NaN or infinite value
 // is an error. The poses come after OKS non-maximum suppression, by
 // decreasing score.
@@ -248,9 +256,18 @@ func (e *Estimator) EstimateBatch(ctx context.Context, reqs []Request) ([][]Pose
 		if r.Image == nil {
 			return nil, fmt.Errorf("ladderpose: request %d: no image", i)
 		}
+	}
+	detected, err := e.detectMissing(ctx, reqs)
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range reqs {
 		imgs[i], origin[i] = packed(r.Image)
 		boxes := r.Boxes
-		if len(boxes) == 0 {
+		if detected != nil && len(boxes) == 0 {
+			boxes = detected[i]
+		}
+		if len(boxes) == 0 && detected == nil {
 			b := r.Image.Bounds()
 			boxes = []Box{NewBox(float64(b.Min.X), float64(b.Min.Y), float64(b.Dx()), float64(b.Dy()))}
 		}
@@ -309,6 +326,35 @@ func (e *Estimator) EstimateBatch(ctx context.Context, reqs []Request) ([][]Pose
 			p.Frame.CY += oy
 			out[i] = append(out[i], p)
 		}
+	}
+	return out, nil
+}
+
+// detectMissing runs the detector on the requests without boxes and
+// returns each request's person boxes (nil for those with boxes); it
+// returns nil without a detector.
+func (e *Estimator) detectMissing(ctx context.Context, reqs []Request) ([][]Box, error) {
+	if e.det == nil {
+		return nil, nil
+	}
+	var imgs []image.Image
+	var which []int
+	for i, r := range reqs {
+		if len(r.Boxes) == 0 {
+			imgs = append(imgs, r.Image)
+			which = append(which, i)
+		}
+	}
+	out := make([][]Box, len(reqs))
+	if len(imgs) == 0 {
+		return out, nil
+	}
+	found, err := e.DetectPeople(ctx, imgs)
+	if err != nil {
+		return nil, err
+	}
+	for j, i := range which {
+		out[i] = found[j]
 	}
 	return out, nil
 }

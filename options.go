@@ -27,10 +27,12 @@ type settings struct {
 	device   string
 	dataset  int
 	sigmas   []float64
+	detector string
+	personT  float64
 }
 
 func defaultSettings() settings {
-	return settings{method: pipeline.DarkUDP, flip: true, batch: DefaultBatchSize, device: DeviceCPU}
+	return settings{method: pipeline.DarkUDP, flip: true, batch: DefaultBatchSize, device: DeviceCPU, personT: DefaultPersonThreshold}
 }
 
 // The devices WithDevice accepts.
@@ -170,6 +172,41 @@ func WithSigmas(sigmas []float64) Option {
 			}
 		}
 		s.sigmas = append([]float64(nil), sigmas...)
+		return nil
+	}
+}
+
+// DefaultPersonThreshold is the detector score a person box must exceed
+// unless WithPersonThreshold says otherwise: 0.3, as in Hugging Face's
+// VitPose documentation (RT-DETR's post_process_object_detection with
+// threshold 0.3).
+const DefaultPersonThreshold = 0.3
+
+// WithDetector loads an RT-DETR person detector (a Hugging Face
+// RTDetrForObjectDetection folder: model.safetensors and config.json, e.g.
+// PekingU/rtdetr_r50vd_coco_o365; see package detect) so that Estimate
+// finds the people itself when it is given no boxes: every box labelled
+// "person" scoring above the person threshold is estimated, with the
+// detector's score as the box score. Without a detector a request without
+// boxes is one whole-image box. The detector runs on the CPU.
+func WithDetector(path string) Option {
+	return func(s *settings) error {
+		if path == "" {
+			return errors.New("WithDetector: empty path")
+		}
+		s.detector = path
+		return nil
+	}
+}
+
+// WithPersonThreshold sets the detector score a person box must exceed
+// (DefaultPersonThreshold if not given), a number in [0, 1).
+func WithPersonThreshold(t float64) Option {
+	return func(s *settings) error {
+		if !(t >= 0 && t < 1) {
+			return fmt.Errorf("WithPersonThreshold: %v is not in [0, 1)", t)
+		}
+		s.personT = t
 		return nil
 	}
 }

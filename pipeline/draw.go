@@ -5,6 +5,8 @@ import (
 	"image/color"
 	"image/draw"
 	"math"
+
+	"github.com/ladderpose/ladderpose/internal/bitmapfont"
 )
 
 // Colours of the pose pictures, by body side (mmpose's palette).
@@ -181,4 +183,50 @@ func fillRect(dst *image.RGBA, r image.Rectangle, c color.RGBA, a float64) {
 			blend(dst, x, y, c, a)
 		}
 	}
+}
+
+// LabeledBox is a detection to draw: corners (X0, Y0)-(X1, Y1) in pixels
+// (pixel centres at integers) and a caption drawn above its top-left
+// corner ("" for none).
+type LabeledBox struct {
+	X0, Y0, X1, Y1 float64
+	Caption        string
+}
+
+// DrawBoxes returns a copy of img with the boxes drawn over it as
+// anti-aliased rectangles (the line width of DrawPoses) in mmpose's centre
+// colour with a dark outline, each with its caption in the built-in bitmap
+// font on a dark strip. Coordinates are relative to img's top-left corner;
+// boxes partly or wholly outside the picture are clipped.
+func DrawBoxes(img image.Image, boxes []LabeledBox) *image.RGBA {
+	b := img.Bounds()
+	out := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(out, out.Bounds(), image.NewUniform(color.Black), image.Point{}, draw.Src)
+	draw.Draw(out, out.Bounds(), img, b.Min, draw.Over)
+	r := lineWidth(b.Dx(), b.Dy()) / 2
+	for _, bx := range boxes {
+		if !finite(bx.X0) || !finite(bx.Y0) || !finite(bx.X1) || !finite(bx.Y1) {
+			continue
+		}
+		sides := [4][4]float64{{bx.X0, bx.Y0, bx.X1, bx.Y0}, {bx.X1, bx.Y0, bx.X1, bx.Y1}, {bx.X1, bx.Y1, bx.X0, bx.Y1}, {bx.X0, bx.Y1, bx.X0, bx.Y0}}
+		for _, s := range sides {
+			capsule(out, s[0], s[1], s[2], s[3], r+1, colourOutline, 0.55)
+		}
+		for _, s := range sides {
+			capsule(out, s[0], s[1], s[2], s[3], r, colourCentre, 1)
+		}
+		if bx.Caption == "" {
+			continue
+		}
+		scale := 1
+		if min(b.Dx(), b.Dy()) >= 400 {
+			scale = 2
+		}
+		tw, th := bitmapfont.Width(bx.Caption, scale)+4, bitmapfont.H*scale+4
+		x := clampToInt(math.Round(bx.X0), 0, max(0, b.Dx()-tw))
+		y := clampToInt(math.Round(bx.Y0)-float64(th), 0, max(0, b.Dy()-th))
+		draw.Draw(out, image.Rect(x, y, x+tw, y+th).Intersect(out.Bounds()), image.NewUniform(color.RGBA{0, 0, 0, 200}), image.Point{}, draw.Over)
+		bitmapfont.Draw(out, x+2, y+2, bx.Caption, scale, color.RGBA{255, 255, 255, 255}, false)
+	}
+	return out
 }

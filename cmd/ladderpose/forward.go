@@ -37,6 +37,16 @@ the CPU (GOMAXPROCS threads) the output is bit-identical for any number of
 threads; on a GPU it agrees with the CPU's to float32 rounding and is
 bit-identical from run to run on the same GPU and libraries.
 
+An RT-DETR detector folder (config.json with model_type "rt_detr") runs the
+detector instead: IN holds "pixel_values" [B, 3, H, W] (already resized and
+rescaled to [0, 1], H and W multiples of 32), OUT gets "logits" [B, Q, C]
+and "pred_boxes" [B, Q, 4] (normalised cx, cy, w, h), and -dump names the
+backbone's, encoder's and decoder's intermediates (backbone_feature0..2,
+encoder_aifi_out, encoder_level0..2, enc_topk_*, init_reference_points,
+intermediate_logits, intermediate_reference_points,
+decoder_last_hidden_state; "all" for every one), with Hugging Face's names.
+The detector runs on the CPU.
+
 flags:`
 
 // runForward implements "ladderpose forward".
@@ -65,6 +75,12 @@ func runForward(args []string, stdout, stderr io.Writer) (err error) {
 	}
 	if *batch < 0 {
 		return fmt.Errorf("%w: -batch %d must not be negative", errUsage, *batch)
+	}
+	if isDetector(*weightsPath) {
+		if *side != "" || *dataset != 0 {
+			return fmt.Errorf("%w: -side and -dataset are for pose models, and %s is an RT-DETR detector", errUsage, *weightsPath)
+		}
+		return forwardDetector(*weightsPath, *input, *output, *dump, stderr)
 	}
 	m, net, err := loadNet(*dev, stderr, func(inferenceOnly bool) (*posemodel.Model, error) {
 		return posemodel.Load(*weightsPath, posemodel.LoadOptions{SidePath: *side, InferenceOnly: inferenceOnly})

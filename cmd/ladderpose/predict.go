@@ -36,8 +36,10 @@ filtered by OKS non-maximum suppression.
 
 Person boxes: with -det, the boxes of a COCO detection results file
 (category 1, score >= -det-score); with -box (repeatable), the same boxes for every image;
-otherwise the whole image is one box. Boxes with no area or entirely outside
-their image are skipped with a warning.
+with -detector DIR (an RT-DETR folder, see "ladderpose detect"), the boxes
+of class "person" it finds scoring above -person-threshold; otherwise the
+whole image is one box. Boxes with no area or entirely outside their image
+are skipped with a warning.
 
 Image ids (image_id of the results, and how -det's boxes find their image):
 with -gt ANN.json, the id of the dataset image whose file_name is the
@@ -70,6 +72,8 @@ func runPredict(args []string, stdout, stderr io.Writer) (err error) {
 	gt := fs.String("gt", "", "COCO annotation `file` mapping image file names to ids")
 	var boxFlags boxList
 	fs.Var(&boxFlags, "box", "a person box `x,y,w,h` (pixels) for every image; repeat it for several people")
+	detector := fs.String("detector", "", "RT-DETR `folder` that finds the people when neither -box nor -det is given")
+	personThr := fs.Float64("person-threshold", ladderpose.DefaultPersonThreshold, "with -detector: keep person boxes scoring above this")
 	out := fs.String("out", "", "write the results JSON to this `file` (default: stdout)")
 	drawDir := fs.String("draw", "", "write one PNG per image with the skeletons drawn to this `folder` (NAME.png for image NAME.jpg)")
 	drawThr := fs.Float64("draw-thr", 0.3, "draw keypoints scoring above this")
@@ -129,6 +133,12 @@ func runPredict(args []string, stdout, stderr io.Writer) (err error) {
 		ladderpose.WithDataset(*dataset)}
 	if *side != "" {
 		opts = append(opts, ladderpose.WithSide(*side))
+	}
+	if *detector != "" {
+		if *det != "" || len(boxFlags) > 0 {
+			return fmt.Errorf("%w: -detector finds the boxes itself: not with -det or -box", errUsage)
+		}
+		opts = append(opts, ladderpose.WithDetector(*detector), ladderpose.WithPersonThreshold(*personThr))
 	}
 	est, err := loadEstimator(*weightsPath, opts...)
 	if err != nil {
