@@ -42,6 +42,7 @@ func init() {
 	useAVX512 = useAVX512 && haveAsm
 	useNEON = useNEON && haveAsm
 	activeKernel = pickKernel()
+	activeQKernel = pickQKernel()
 	switch {
 	case useAVX512:
 		kernPath = PathAVX512
