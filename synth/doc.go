@@ -54,6 +54,52 @@
 // interference, so one generator state gives the same scene at every
 // level.
 //
+// # Video sequences
+//
+// GenerateVideo renders a sequence (VideoOptions: size, length, frame
+// rate, people, interference, seed) over one static industrial
+// background, and WriteVideo encodes it with ffmpeg (package video) to
+// DIR/video.mp4 (H.264, yuv420p) with DIR/tracks.json and DIR/gt.coco.json.
+// The people walk with a gait cycle of the 3-D skeleton (hips, knees and
+// arms swinging in phase, the feet on the deck), at a depth that sets their
+// size and ground line. The first two cross: they walk towards each other
+// at different depths and meet in the middle of the sequence, so that the
+// nearer one hides the farther one for several frames and their
+// left-right order swaps. The others walk, turning now and then (and back
+// at the picture's edges and depth limits), or stand and turn on the spot.
+// Interference changes over time, as a timeline of events drawn from the
+// seed: bloom spots passing across the picture, flicker (a brightness
+// oscillation), motion-blur bursts and low-light stretches with sensor
+// noise, and at Heavy sometimes a constant haze. Frame i depends only on
+// the options: the motion is simulated in order, the frames are rendered
+// in parallel and delivered in order, so the frames and the truth are the
+// same byte for byte for any Workers or GOMAXPROCS; the interference uses
+// its own streams, so the truth is the same at every level.
+//
+// tracks.json (VideoTruth) is one JSON object, PoseTrack-like:
+//
+//	{"format": "ladderpose-synth-video", "version": 1,
+//	 "width": W, "height": H, "fps": F, "frames": N, "seed": S,
+//	 "options": {"people": P, "interference": "none"|"mixed"|"heavy"},
+//	 "tracks": [{"id": 1, "motion": "cross"|"walk"|"turn",
+//	             "first_frame": 0, "last_frame": 99, "visible_frames": 100}, ...],
+//	 "per_frame": [{"frame": 0, "time": 0,
+//	                "effects": {"bloom": 0.8, "flicker": 1.05, "motion_blur": 4.2,
+//	                            "low_light": 0.5, "haze": 0.7},
+//	                "people": [{"track": 1, "box": [x, y, w, h], "area": A,
+//	                            "num_keypoints": K,
+//	                            "keypoints": [x, y, v, ... 17 triples]}, ...]}, ...]}
+//
+// Frames count from 0 and time is frame / fps. Track ids count from 1 and
+// are the same person in every frame. "effects" lists the interference
+// applied to that frame (absent when clean). "people" holds, far to near,
+// every person with a visible pixel, annotated as in the image mode:
+// keypoints in COCO order with COCO's visibility, box the tight box of the
+// visible pixels, area their count. gt.coco.json (VideoTruth.COCO) holds
+// the same annotations as a COCO person-keypoint dataset with one image per
+// frame, image id = frame number, so that keypoint results with image_id =
+// frame number are evaluated per frame by "ladderpose eval".
+//
 // The default image size is 384 x 288 (DefaultWidth x DefaultHeight):
 // people are then 110 to 265 pixels tall, enough for 256 x 192 top-down
 // crops.
