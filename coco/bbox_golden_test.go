@@ -62,7 +62,7 @@ func loadBoxCase(t testing.TB, name string) (*Dataset, []Detection) {
 // ground truth ids.
 func iouMatrix(t *testing.T, gt *Dataset, dt []Detection, imgID int64, catID int) (m [][]float64, dtIDs []int, gtIDs []int64) {
 	t.Helper()
-	e := &evaluator{p: newParams(), gt: gt, boxes: dt, box: true}
+	e := &evaluator{p: newParams(nil), gt: gt, boxes: dt, box: true}
 	if err := e.group(); err != nil {
 		t.Fatal(err)
 	}

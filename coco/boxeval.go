@@ -49,7 +49,7 @@ type BoxEvalResult struct {
 // Summary returns the 12 lines that COCOeval's summarize() prints for
 // iouType "bbox", byte for byte, each ending in a newline.
 func (r *BoxEvalResult) Summary() string {
-	p := newParams()
+	p := newParams(nil)
 	all := fmt.Sprintf("%0.2f:%0.2f", p.iouThrs[0], p.iouThrs[numThrs-1])
 	last := len(boxMaxDets) - 1
 	rows := [12]struct {
@@ -94,7 +94,7 @@ func EvaluateBoxes(gt *Dataset, dt []Detection) (*BoxEvalResult, error) {
 	if err := ValidateDetections(dt); err != nil {
 		return nil, fmt.Errorf("coco: evaluate boxes: %w", err)
 	}
-	e := &evaluator{p: newParams(), gt: gt, boxes: dt, box: true}
+	e := &evaluator{p: newParams(nil), gt: gt, boxes: dt, box: true}
 	if err := e.group(); err != nil {
 		return nil, fmt.Errorf("coco: evaluate boxes: %w", err)
 	}

@@ -32,15 +32,17 @@ var areaLabels = [numAreas]string{"all", "medium", "large"}
 type params struct {
 	iouThrs [numThrs]float64 // np.linspace(.5, .95, 10)
 	recThrs [numRec]float64  // np.linspace(0, 1, 101)
-	vars    [NumKeypoints]float64
-	iouCap  float64 // 1 - 1e-10, the upper bound of the matching threshold
+	vars    []float64        // per keypoint: (sigmas * 2)**2
+	iouCap  float64          // 1 - 1e-10, the upper bound of the matching threshold
 }
 
-func newParams() *params {
-	p := &params{}
+// newParams returns the parameters for keypoints with the given OKS sigmas
+// (none for boxes).
+func newParams(sigmas []float64) *params {
+	p := &params{vars: make([]float64, len(sigmas))}
 	copy(p.iouThrs[:], linspace(.5, .95, numThrs))
 	copy(p.recThrs[:], linspace(0, 1, numRec))
-	for k, s := range Sigmas {
+	for k, s := range sigmas {
 		s2 := s * 2
 		p.vars[k] = s2 * s2 // (sigmas * 2)**2
 	}
@@ -49,7 +51,46 @@ func newParams() *params {
 	return p
 }
 
-// EvalResult is the outcome of Evaluate.
+// EvalOptions are the parameters of EvaluateWith.
+type EvalOptions struct {
+	// Sigmas are the per-keypoint OKS constants of the keypoint set, one
+	// per keypoint, each finite and positive: their number is the number of
+	// keypoints that every ground truth person and every result must have.
+	// Nil means COCO's 17 Sigmas. pycocotools takes them as
+	// COCOeval.params.kpt_oks_sigmas.
+	Sigmas []float64
+}
+
+// KeypointCountError reports ground truth or results whose people have a
+// number of keypoints that the OKS sigmas do not cover: not 17 when no
+// sigmas are given (COCO's), or not as many as the sigmas given.
+type KeypointCountError struct {
+	What      string // "ground truth" or "results"
+	Keypoints int    // keypoints per person in the data
+	Sigmas    int    // number of sigmas given, 0 for none
+}
+
+// Error implements error.
+func (e *KeypointCountError) Error() string {
+	verb := "have"
+	if e.What == "ground truth" {
+		verb = "has"
+	}
+	kp := "keypoints"
+	if e.Keypoints == 1 {
+		kp = "keypoint"
+	}
+	if e.Sigmas == 0 {
+		return fmt.Sprintf("%s %s %d %s: give their OKS sigmas", e.What, verb, e.Keypoints, kp)
+	}
+	sg := "OKS sigmas are"
+	if e.Sigmas == 1 {
+		sg = "OKS sigma is"
+	}
+	return fmt.Sprintf("%s %s %d %s, but %d %s given", e.What, verb, e.Keypoints, kp, e.Sigmas, sg)
+}
+
+// EvalResult is the outcome of Evaluate and EvaluateWith.
 type EvalResult struct {
 	// Stats are COCOeval's 10 keypoint summary numbers in its order: AP,
 	// AP50, AP75, AP medium, AP large, AR, AR50, AR75, AR medium, AR large
@@ -58,19 +99,19 @@ type EvalResult struct {
 	Stats [10]float64
 
 	// KeypointAP and KeypointAR are per-keypoint AP and AR (OKS .50:.05:.95,
-	// area all, maxDets 20), -1 where no ground truth person has that
-	// keypoint labelled. For keypoint k they are exactly what COCOeval
-	// reports (Stats[0] and Stats[5]) on the data reduced to keypoint k:
-	// every person keeps only keypoint k, with its sigma, so the similarity
-	// of a result and a ground truth person is that keypoint's OKS term
-	// exp(-d^2 / (2 s^2 k^2)) (d measured to the ground truth point if it
-	// is labelled, else to the box expanded as COCOeval does for people
-	// without labelled keypoints), and a person whose keypoint k is
-	// unlabelled (v = 0) is ignored, as COCOeval ignores people with
-	// num_keypoints 0. Crowd regions are ignored as usual; the scores, the
+	// area all, maxDets 20), one per keypoint of the set (17 for COCO's), -1
+	// where no ground truth person has that keypoint labelled. For keypoint
+	// k they are exactly what COCOeval reports (Stats[0] and Stats[5]) on
+	// the data reduced to keypoint k: every person keeps only keypoint k,
+	// with its sigma, so the similarity of a result and a ground truth
+	// person is that keypoint's OKS term exp(-d^2 / (2 s^2 k^2)) (d
+	// measured to the ground truth point if it is labelled, else to the box
+	// expanded as COCOeval does for people without labelled keypoints), and
+	// a person whose keypoint k is unlabelled (v = 0) is ignored, as
+	// COCOeval ignores people with num_keypoints 0. Crowd regions are ignored as usual; the scores, the
 	// maxDets cut and the matching rules are unchanged.
-	KeypointAP [NumKeypoints]float64
-	KeypointAR [NumKeypoints]float64
+	KeypointAP []float64
+	KeypointAR []float64
 
 	// Images and Categories are the numbers of images and categories of the
 	// ground truth, which are all evaluated.
@@ -95,7 +136,7 @@ func summaryLine(ap bool, iou, area string, maxDets int, v float64) string {
 // Summary returns the 10 lines that COCOeval's summarize() prints for
 // keypoints, byte for byte, each ending in a newline.
 func (r *EvalResult) Summary() string {
-	p := newParams()
+	p := newParams(nil)
 	all := fmt.Sprintf("%0.2f:%0.2f", p.iouThrs[0], p.iouThrs[numThrs-1])
 	rows := [10]struct {
 		iou  string
@@ -120,11 +161,9 @@ const (
 )
 
 // Similarity variants evaluated per image: the three area ranges with the
-// full OKS, then the 17 single-keypoint similarities (area all).
-const (
-	numVariants = numAreas + NumKeypoints
-	variantKpt  = numAreas
-)
+// full OKS, then the single-keypoint similarities (area all), one per
+// keypoint from variantKpt on.
+const variantKpt = numAreas
 
 // evaluator holds the per-image grouping and the outputs of Evaluate and
 // EvaluateBoxes. The two share everything but the similarity (OKS or box
@@ -136,6 +175,7 @@ type evaluator struct {
 	dt    []Result    // keypoint results (Evaluate)
 	boxes []Detection // box results (EvaluateBoxes, with box set)
 	box   bool
+	nk    int       // keypoints per person (keypoint evaluation)
 	score []float64 // each result's score, set by group
 
 	nImg   int
@@ -173,7 +213,7 @@ func (e *evaluator) numVariants() int {
 	if e.box {
 		return numBoxAreas
 	}
-	return numVariants
+	return numAreas + e.nk
 }
 
 // resultsName names the results in error messages.
@@ -184,7 +224,7 @@ func (e *evaluator) resultsName() string {
 	return "results"
 }
 
-// Evaluate scores keypoint results against ground truth exactly as
+// Evaluate scores COCO keypoint results against ground truth exactly as
 // pycocotools' COCOeval(iouType="keypoints") with default parameters: every
 // image and category of gt, OKS with the COCO sigmas, maxDets 20, OKS
 // thresholds .50:.05:.95, area ranges all/medium/large, 101 recall
@@ -201,21 +241,61 @@ func (e *evaluator) resultsName() string {
 // ValidateResults, results for an image or category the ground truth does
 // not have. An empty result list is allowed (AP and AR are 0 wherever there
 // is ground truth). Images are evaluated in parallel; the result does not
-// depend on the number of threads.
+// depend on the number of threads. Ground truth or results whose people all
+// have another number of keypoints than 17 get a *KeypointCountError: see
+// EvaluateWith for other keypoint sets.
 func Evaluate(gt *Dataset, dt []Result) (*EvalResult, error) {
-	if err := gt.Validate(); err != nil {
-		return nil, fmt.Errorf("coco: evaluate: ground truth: %w", err)
-	}
-	if err := ValidateResults(dt); err != nil {
+	return EvaluateWith(gt, dt, EvalOptions{})
+}
+
+// EvaluateWith is Evaluate with the given options: for a keypoint set of K
+// keypoints other than COCO's, o.Sigmas holds their K OKS sigmas, and
+// EvaluateWith computes what COCOeval computes with
+// params.kpt_oks_sigmas = np.array(o.Sigmas): OKS with variances
+// (2 sigma)^2, and K per-keypoint AP and AR. Every ground truth annotation
+// and every result must have K keypoint triples (ValidateKeypoints and
+// ValidateKeypointResults with K); data whose people all have another count
+// get a *KeypointCountError naming it. Nil o.Sigmas is Evaluate.
+func EvaluateWith(gt *Dataset, dt []Result, o EvalOptions) (*EvalResult, error) {
+	sigmas := o.Sigmas
+	if sigmas == nil {
+		sigmas = Sigmas[:]
+	} else if err := checkSigmas(sigmas); err != nil {
 		return nil, fmt.Errorf("coco: evaluate: %w", err)
 	}
-	e := &evaluator{p: newParams(), gt: gt, dt: dt}
+	k := len(sigmas)
+	if n := gt.uniformKeypoints(); n != 0 && n != k {
+		return nil, fmt.Errorf("coco: evaluate: %w", &KeypointCountError{What: "ground truth", Keypoints: n, Sigmas: len(o.Sigmas)})
+	}
+	if n := uniformResultKeypoints(dt); n != 0 && n != k {
+		return nil, fmt.Errorf("coco: evaluate: %w", &KeypointCountError{What: "results", Keypoints: n, Sigmas: len(o.Sigmas)})
+	}
+	if err := gt.validate(true, k); err != nil {
+		return nil, fmt.Errorf("coco: evaluate: ground truth: %w", err)
+	}
+	if err := ValidateKeypointResults(dt, k); err != nil {
+		return nil, fmt.Errorf("coco: evaluate: %w", err)
+	}
+	e := &evaluator{p: newParams(sigmas), gt: gt, dt: dt, nk: k}
 	if err := e.group(); err != nil {
 		return nil, fmt.Errorf("coco: evaluate: %w", err)
 	}
 	e.order()
 	e.evaluateImages()
 	return e.keypointResult(), nil
+}
+
+// checkSigmas checks OKS sigmas given in EvalOptions.
+func checkSigmas(sigmas []float64) error {
+	if len(sigmas) == 0 {
+		return fmt.Errorf("no OKS sigmas given (nil for COCO's)")
+	}
+	for i, s := range sigmas {
+		if !finite(s) || s <= 0 {
+			return fmt.Errorf("OKS sigma %d is %v, want a finite positive number", i, s)
+		}
+	}
+	return nil
 }
 
 // group sorts annotations and results into (category, image) units.
@@ -393,7 +473,7 @@ func parallel(n, chunk int, work func(w, i int)) int {
 type imageScratch struct {
 	ks      []float64 // [k][d][g] single-keypoint similarities
 	oks     []float64 // [d][g]
-	terms   [NumKeypoints]float64
+	terms   []float64 // one OKS term per keypoint
 	gts     []gtInfo
 	outside []bool // per evaluated result: area outside the range
 	dtArea  []float64
@@ -431,15 +511,17 @@ func (e *evaluator) evaluateImages() {
 func (e *evaluator) computeOKS(s *imageScratch, res []int32) {
 	D, G := len(res), len(s.gts)
 	s.oks = grow(s.oks, D*G)
-	s.ks = grow(s.ks, NumKeypoints*D*G)
-	vars := &e.p.vars
+	K := e.nk
+	s.ks = grow(s.ks, K*D*G)
+	s.terms = grow(s.terms, K)
+	vars := e.p.vars[:K]
 	for gi := range s.gts {
 		g := &s.gts[gi]
 		gk := g.a.Keypoints
 		for d, ri := range res {
 			dk := e.dt[ri].Keypoints
 			n := 0
-			for k := 0; k < NumKeypoints; k++ {
+			for k := 0; k < K; k++ {
 				xd, yd := dk[3*k], dk[3*k+1]
 				var dx, dy float64
 				if gk[3*k+2] > 0 {
@@ -485,7 +567,7 @@ func (e *evaluator) evaluateUnit(s *imageScratch, u int) {
 		g := gtInfo{a: a, areaEps: a.Area + eps,
 			x0: bb[0] - bb[2], x1: bb[0] + float64(bb[2]*2),
 			y0: bb[1] - bb[3], y1: bb[1] + float64(bb[3]*2)}
-		for k := 0; k < NumKeypoints; k++ {
+		for k := 0; k < e.nk; k++ {
 			if a.Keypoints[3*k+2] > 0 {
 				g.visible++
 			}
@@ -499,7 +581,7 @@ func (e *evaluator) evaluateUnit(s *imageScratch, u int) {
 	for d, ri := range res {
 		kp := e.dt[ri].Keypoints
 		x0, x1, y0, y1 := kp[0], kp[0], kp[1], kp[1]
-		for k := 1; k < NumKeypoints; k++ {
+		for k := 1; k < e.nk; k++ {
 			x0, x1 = min(x0, kp[3*k]), max(x1, kp[3*k])
 			y0, y1 = min(y0, kp[3*k+1]), max(y1, kp[3*k+1])
 		}
@@ -508,7 +590,7 @@ func (e *evaluator) evaluateUnit(s *imageScratch, u int) {
 	s.ign = grow(s.ign, G)
 	s.outside = grow(s.outside, D)
 	rank := e.rank[pos0:pos1]
-	for v := 0; v < numVariants; v++ {
+	for v := 0; v < e.numVariants(); v++ {
 		sim := s.oks
 		if v < variantKpt {
 			rng := areaRanges[v]
@@ -792,7 +874,9 @@ func (e *evaluator) keypointResult() *EvalResult {
 		meanP(0, -1), meanP(0, t50), meanP(0, t75), meanP(1, -1), meanP(2, -1),
 		meanR(0, -1), meanR(0, t50), meanR(0, t75), meanR(1, -1), meanR(2, -1),
 	}
-	for k := 0; k < NumKeypoints; k++ {
+	res.KeypointAP = make([]float64, e.nk)
+	res.KeypointAR = make([]float64, e.nk)
+	for k := 0; k < e.nk; k++ {
 		res.KeypointAP[k] = meanP(variantKpt+k, -1)
 		res.KeypointAR[k] = meanR(variantKpt+k, -1)
 	}

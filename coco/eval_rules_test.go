@@ -272,7 +272,7 @@ func TestEvaluateOKSThresholds(t *testing.T) {
 			t.Errorf("stats[%d] = %.15g, want %.15g", i, res.Stats[i], w)
 		}
 	}
-	e := &evaluator{p: newParams(), gt: dataset([]int64{1}, a), dt: []Result{r}}
+	e := &evaluator{p: newParams(Sigmas[:]), gt: dataset([]int64{1}, a), dt: []Result{r}, nk: NumKeypoints}
 	if got := oksOf(t, e); math.Abs(got-oks) > 1e-14 {
 		t.Errorf("OKS = %.17g, want %.17g", got, oks)
 	}
@@ -345,7 +345,7 @@ func TestPerKeypoint(t *testing.T) {
 // 1.24 (note 0.8999999999999999), and the sigmas with
 // np.array([.26, ...]) / 10.0.
 func TestThresholdTables(t *testing.T) {
-	p := newParams()
+	p := newParams(nil)
 	wantIoU := [numThrs]float64{0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.8999999999999999, 0.95}
 	if p.iouThrs != wantIoU {
 		t.Errorf("iouThrs = %v, numpy %v", p.iouThrs, wantIoU)

@@ -53,6 +53,37 @@ func ExampleEvaluate() {
 	// AP 0.500, nose AP 0.500
 }
 
+// EvaluateWith evaluates a keypoint set other than COCO's: here three
+// keypoints with their OKS sigmas. The result's hand is 10 pixels off: its
+// OKS term is exp(-10^2 / (2 * 24000 * (2*0.06)^2)) = 0.865, so the hand
+// matches at the thresholds .50 to .85 (AP 0.8) and the whole person, OKS
+// (1 + 0.865 + 1) / 3 = 0.955, at all ten.
+func ExampleEvaluateWith() {
+	gt := &coco.Dataset{
+		Images: []coco.Image{{ID: 1, Width: 640, Height: 480}},
+		Categories: []coco.Category{{ID: 1, Name: "person",
+			Keypoints: []string{"head", "hand", "foot"}, Skeleton: [][2]int{{1, 2}, {1, 3}}}},
+		Annotations: []coco.Annotation{{ID: 1, ImageID: 1, CategoryID: 1, NumKeypoints: 3,
+			Keypoints: []float64{150, 70, 2, 200, 200, 2, 160, 340, 2},
+			BBox:      [4]float64{100, 50, 120, 300}, Area: 24000}},
+	}
+	dt := []coco.Result{{ImageID: 1, CategoryID: 1, Score: 0.9,
+		Keypoints: []float64{150, 70, 1, 210, 200, 1, 160, 340, 1}}}
+
+	r, err := coco.EvaluateWith(gt, dt, coco.EvalOptions{Sigmas: []float64{0.03, 0.06, 0.09}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("AP %.3f, per keypoint %.3f\n", r.Stats[0], r.KeypointAP)
+
+	// Without the sigmas, the count is refused.
+	_, err = coco.Evaluate(gt, dt)
+	fmt.Println(err)
+	// Output:
+	// AP 1.000, per keypoint [1.000 0.800 1.000]
+	// coco: evaluate: ground truth has 3 keypoints: give their OKS sigmas
+}
+
 // ReadDetectionsFrom reads person boxes for top-down inference, keeping
 // those at or above a score.
 func ExampleReadDetectionsFrom() {

@@ -15,8 +15,11 @@ import (
 func FuzzReadDataset(f *testing.F) {
 	f.Add([]byte(`{"images": [], "annotations": [], "categories": []}`))
 	f.Add([]byte(`{"images": [{"id": 1}], "annotations": [{"id": 1}], "categories": [{"id": 1}]}`))
+	f.Add([]byte(`{"images": [{"id": 1}], "categories": [{"id": 1, "keypoints": ["a", "b"]}], "annotations": [` +
+		`{"id": 1, "image_id": 1, "category_id": 1, "keypoints": [1, 2, 2, 3, 4, 0], "num_keypoints": 1, "bbox": [0, 0, 5, 5], "area": 9}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d, err := ReadDatasetFrom(bytes.NewReader(data))
+		checkAnyKeypoints(t, data, err == nil)
 		if err != nil {
 			return
 		}
@@ -43,6 +46,37 @@ func FuzzReadDataset(f *testing.F) {
 	})
 }
 
+// checkAnyKeypoints reads data as a dataset of any keypoint count: it must
+// accept what the 17-keypoint reader accepted, survive a write and a read,
+// and be evaluable with sigmas for its count.
+func checkAnyKeypoints(t *testing.T, data []byte, coco17 bool) {
+	d, err := ReadKeypointDatasetFrom(bytes.NewReader(data), 0)
+	if err != nil {
+		if coco17 {
+			t.Fatalf("read as 17 keypoints but not as any count: %v", err)
+		}
+		return
+	}
+	var buf bytes.Buffer
+	if err := WriteDatasetTo(&buf, d); err != nil {
+		t.Fatalf("accepted dataset cannot be written: %v", err)
+	}
+	if d2, err := ReadKeypointDatasetFrom(&buf, 0); err != nil || !reflect.DeepEqual(d, d2) {
+		t.Fatalf("dataset changed by a write and read (%v):\n%+v\n%+v", err, d, d2)
+	}
+	k := d.keypointCount()
+	if k == 0 {
+		k = 1 // nothing says: any count evaluates an empty dataset
+	}
+	sigmas := make([]float64, k)
+	for i := range sigmas {
+		sigmas[i] = .05
+	}
+	if _, err := EvaluateWith(d, nil, EvalOptions{Sigmas: sigmas}); err != nil {
+		t.Fatalf("accepted dataset (%d keypoints) cannot be evaluated: %v", k, err)
+	}
+}
+
 // fuzzGT is the ground truth results are evaluated against in
 // FuzzReadResults: images 1 and 2, a person and a crowd region.
 func fuzzGT() *Dataset {
@@ -57,6 +91,18 @@ func FuzzReadResults(f *testing.F) {
 	gt := fuzzGT()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rs, err := ReadResultsFrom(bytes.NewReader(data))
+		rsAny, errAny := ReadKeypointResultsFrom(bytes.NewReader(data), 0)
+		switch {
+		case err == nil && errAny != nil:
+			t.Fatalf("read as 17 keypoints but not as any count: %v", errAny)
+		case errAny == nil:
+			if err := ValidateKeypointResults(rsAny, 0); err != nil {
+				t.Fatalf("accepted results fail ValidateKeypointResults: %v", err)
+			}
+			if n := uniformResultKeypoints(rsAny); len(rsAny) > 0 && n == 0 {
+				t.Fatal("accepted results with differing keypoint counts")
+			}
+		}
 		if err != nil {
 			return
 		}

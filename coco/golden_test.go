@@ -82,7 +82,13 @@ func checkStats(t *testing.T, got [10]float64, want []float64) (exact int) {
 // ground truth in file order; nil when either side is empty.
 func oksMatrix(t *testing.T, gt *Dataset, dt []Result, imgID int64, catID int) [][]float64 {
 	t.Helper()
-	e := &evaluator{p: newParams(), gt: gt, dt: dt}
+	return oksMatrixWith(t, gt, dt, imgID, catID, Sigmas[:])
+}
+
+// oksMatrixWith is oksMatrix for the keypoint set of the given sigmas.
+func oksMatrixWith(t *testing.T, gt *Dataset, dt []Result, imgID int64, catID int, sigmas []float64) [][]float64 {
+	t.Helper()
+	e := &evaluator{p: newParams(sigmas), gt: gt, dt: dt, nk: len(sigmas)}
 	if err := e.group(); err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +109,7 @@ func oksMatrix(t *testing.T, gt *Dataset, dt []Result, imgID int64, catID int) [
 		a := &gt.Annotations[j]
 		g := gtInfo{a: a, areaEps: a.Area + eps, x0: a.BBox[0] - a.BBox[2], x1: a.BBox[0] + a.BBox[2]*2,
 			y0: a.BBox[1] - a.BBox[3], y1: a.BBox[1] + a.BBox[3]*2}
-		for k := 0; k < NumKeypoints; k++ {
+		for k := 0; k < e.nk; k++ {
 			if a.Keypoints[3*k+2] > 0 {
 				g.visible++
 			}

@@ -18,7 +18,8 @@ import (
 // the largest single element. Keypoints are copied into large shared slabs
 // (one allocation per 4096 people instead of one per person).
 
-// slabFloats is the number of float64 values per keypoint slab.
+// slabFloats is the number of float64 values per keypoint slab: 4096
+// people of COCO's 17 keypoints (any keypoint count fits).
 const slabFloats = 3 * NumKeypoints * 4096
 
 // slab hands out capacity-limited sub-slices of large float64 blocks.
@@ -248,7 +249,27 @@ type categoryJSON struct {
 // and "segmentation" inside annotations) is skipped. An annotation without
 // "iscrowd" has iscrowd 0, as pycocotools assumes. The dataset is checked
 // with Validate; errors name the offending element and where it starts.
-func ReadDatasetFrom(r io.Reader) (*Dataset, error) { return readDataset(r, true) }
+func ReadDatasetFrom(r io.Reader) (*Dataset, error) { return readDataset(r, true, NumKeypoints) }
+
+// ReadKeypointDataset reads a keypoint annotation file whose people have k
+// keypoints. See ReadKeypointDatasetFrom.
+func ReadKeypointDataset(path string, k int) (*Dataset, error) {
+	return openFile(path, "dataset", func(r io.Reader) (*Dataset, error) {
+		return ReadKeypointDatasetFrom(r, k)
+	})
+}
+
+// ReadKeypointDatasetFrom is ReadDatasetFrom for a keypoint set of k
+// keypoints: every annotation has k (x, y, v) triples and categories that
+// name keypoints name k. With k = 0 any number of keypoints is accepted,
+// the same for the whole file: that of the first annotation. The dataset is
+// checked with ValidateKeypoints(k).
+func ReadKeypointDatasetFrom(r io.Reader, k int) (*Dataset, error) {
+	if k < 0 {
+		return nil, fmt.Errorf("keypoint count %d is negative", k)
+	}
+	return readDataset(r, true, k)
+}
 
 // ReadInstances reads a COCO instances (object detection) annotation file.
 // See ReadInstancesFrom.
@@ -262,11 +283,13 @@ func ReadInstances(path string) (*Dataset, error) {
 // category_id, bbox and area; keypoints and num_keypoints are kept when
 // present. "segmentation", "ignore" (which COCOeval overwrites) and other
 // keys are skipped. The dataset is checked with ValidateInstances.
-func ReadInstancesFrom(r io.Reader) (*Dataset, error) { return readDataset(r, false) }
+func ReadInstancesFrom(r io.Reader) (*Dataset, error) {
+	return readDataset(r, false, NumKeypoints)
+}
 
-// readDataset is ReadDatasetFrom, with keypoints optional unless
+// readDataset is ReadKeypointDatasetFrom, with keypoints optional unless
 // needKeypoints (ReadInstancesFrom).
-func readDataset(r io.Reader, needKeypoints bool) (*Dataset, error) {
+func readDataset(r io.Reader, needKeypoints bool, k int) (*Dataset, error) {
 	rd := newReader(r)
 	if err := rd.open('{'); err != nil {
 		return nil, fmt.Errorf("top level: %w", err)
@@ -316,7 +339,10 @@ func readDataset(r io.Reader, needKeypoints bool) (*Dataset, error) {
 				if err := rd.dec.Decode(&raw); err != nil {
 					return err
 				}
-				a, err := raw.annotation(&kp, needKeypoints)
+				if k == 0 { // the first annotation sets the count
+					k = tripleCount(len(raw.Keypoints))
+				}
+				a, err := raw.annotation(&kp, needKeypoints, k)
 				if err != nil {
 					return err
 				}
@@ -351,7 +377,7 @@ func readDataset(r io.Reader, needKeypoints bool) (*Dataset, error) {
 			return nil, fmt.Errorf("missing %q", key)
 		}
 	}
-	if err := d.validate(needKeypoints); err != nil {
+	if err := d.validate(needKeypoints, k); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -359,8 +385,8 @@ func readDataset(r io.Reader, needKeypoints bool) (*Dataset, error) {
 
 // annotation converts and checks a decoded annotation, copying its keypoints
 // into the slab. Keypoints and num_keypoints are optional unless
-// needKeypoints.
-func (raw *annotationJSON) annotation(kp *slab, needKeypoints bool) (Annotation, error) {
+// needKeypoints; k is the keypoint count (0: any number of triples).
+func (raw *annotationJSON) annotation(kp *slab, needKeypoints bool, k int) (Annotation, error) {
 	var a Annotation
 	var err error
 	if a.ID, err = need(raw.ID, "id"); err != nil {
@@ -394,7 +420,7 @@ func (raw *annotationJSON) annotation(kp *slab, needKeypoints bool) (Annotation,
 		}
 	}
 	a.Keypoints = raw.Keypoints // checked before copying: a wrong length may be huge
-	if err := checkAnnotation(&a, needKeypoints); err != nil {
+	if err := checkAnnotation(&a, needKeypoints, k); err != nil {
 		return a, fmt.Errorf("id %d: %w", a.ID, err)
 	}
 	a.Keypoints = nil
@@ -439,7 +465,29 @@ type resultJSON struct {
 // image_id, category_id, keypoints (17 x, y, score triples) and score, all
 // required; other keys are skipped. Each result is checked as
 // ValidateResults does; errors name the offending element.
-func ReadResultsFrom(r io.Reader) ([]Result, error) {
+func ReadResultsFrom(r io.Reader) ([]Result, error) { return readResults(r, NumKeypoints) }
+
+// ReadKeypointResults reads keypoint results of a keypoint set of k
+// keypoints. See ReadKeypointResultsFrom.
+func ReadKeypointResults(path string, k int) ([]Result, error) {
+	return openFile(path, "results", func(r io.Reader) ([]Result, error) {
+		return ReadKeypointResultsFrom(r, k)
+	})
+}
+
+// ReadKeypointResultsFrom is ReadResultsFrom for a keypoint set of k
+// keypoints: k (x, y, score) triples per result. With k = 0 any number is
+// accepted, the same for every result: that of the first. Each result is
+// checked as ValidateKeypointResults(k) does.
+func ReadKeypointResultsFrom(r io.Reader, k int) ([]Result, error) {
+	if k < 0 {
+		return nil, fmt.Errorf("keypoint count %d is negative", k)
+	}
+	return readResults(r, k)
+}
+
+// readResults is ReadKeypointResultsFrom.
+func readResults(r io.Reader, k int) ([]Result, error) {
 	rd := newReader(r)
 	var out []Result
 	var kp slab
@@ -464,7 +512,10 @@ func ReadResultsFrom(r io.Reader) ([]Result, error) {
 			return errors.New(`missing "keypoints"`)
 		}
 		res.Score, res.Keypoints = raw.Score.v, raw.Keypoints
-		if err := validateResult(&res); err != nil {
+		if k == 0 { // the first result sets the count
+			k = tripleCount(len(raw.Keypoints))
+		}
+		if err := validateResult(&res, k); err != nil {
 			return fmt.Errorf("image_id %d: %w", res.ImageID, err)
 		}
 		res.Keypoints = kp.copyOf(raw.Keypoints)

@@ -1,6 +1,8 @@
 // Package coco reads and writes COCO person-keypoint datasets and keypoint
 // results, and evaluates results exactly as pycocotools' COCOeval does for
-// iouType "keypoints" (Evaluate). It also reads COCO instances files and
+// iouType "keypoints" (Evaluate); other keypoint sets than COCO's 17 are
+// read, written and evaluated with their OKS sigmas given
+// (ReadKeypointDataset, ReadKeypointResults, EvaluateWith). It also reads COCO instances files and
 // detection results and evaluates boxes exactly as COCOeval does for
 // iouType "bbox" (EvaluateBoxes), and maps COCO's 80 category names onto
 // their ids (CategoryID).
@@ -55,8 +57,9 @@ type Image struct {
 }
 
 // Annotation is one person (or crowd region) of a dataset. Keypoints holds
-// 17 (x, y, v) triples with v the COCO visibility: 0 not labelled, 1 labelled
-// but occluded, 2 visible. BBox is (x, y, width, height) in pixels.
+// 17 (x, y, v) triples (K for a keypoint set of K keypoints) with v the COCO
+// visibility: 0 not labelled, 1 labelled but occluded, 2 visible. BBox is
+// (x, y, width, height) in pixels.
 type Annotation struct {
 	ID           int64      `json:"id"`
 	ImageID      int64      `json:"image_id"`
@@ -78,7 +81,8 @@ type Category struct {
 }
 
 // Result is one detected person in the COCO keypoint results format.
-// Keypoints holds 17 (x, y, score) triples.
+// Keypoints holds 17 (x, y, score) triples (K for a keypoint set of K
+// keypoints).
 type Result struct {
 	ImageID    int64     `json:"image_id"`
 	CategoryID int       `json:"category_id"`

@@ -74,9 +74,10 @@ func jsonList[T any](w *bufio.Writer, items []T) error {
 }
 
 // WriteDataset writes d as a COCO annotation file, atomically. The dataset
-// must pass Validate.
+// must pass ValidateKeypoints(0): COCO's 17 keypoints, or another keypoint
+// set (the same number of keypoints for every person).
 func WriteDataset(path string, d *Dataset) error {
-	if err := d.Validate(); err != nil {
+	if err := d.ValidateKeypoints(0); err != nil {
 		return fmt.Errorf("coco: write dataset %s: %w", path, err)
 	}
 	if err := writeAtomic(path, func(w io.Writer) error { return WriteDatasetTo(w, d) }); err != nil {
@@ -118,9 +119,10 @@ func WriteDatasetTo(w io.Writer, d *Dataset) error {
 }
 
 // WriteResults writes keypoint results as a COCO results file, atomically.
-// The results must pass ValidateResults.
+// The results must pass ValidateKeypointResults(rs, 0): 17 keypoints each,
+// as ValidateResults requires, or another number, the same for all.
 func WriteResults(path string, rs []Result) error {
-	if err := ValidateResults(rs); err != nil {
+	if err := ValidateKeypointResults(rs, 0); err != nil {
 		return fmt.Errorf("coco: write results %s: %w", path, err)
 	}
 	if err := writeAtomic(path, func(w io.Writer) error { return WriteResultsTo(w, rs) }); err != nil {
