@@ -38,9 +38,12 @@
 //     enlarged about its centre by pipeline.Padding (1.25), as rtmlib's
 //     pose_to_bbox does, because keypoints do not reach a person's outline
 //     (head top, hands, feet); with fewer than MinKeypoints confident
-//     keypoints, the box the pose was estimated from (pipeline.Pose.Box). The
-//     pose network then applies SPEC.md's box rule to it (aspect 0.75,
-//     padding 1.25: pipeline.Box.Frame), as it does to a detector's box.
+//     keypoints, the box the pose was estimated from (pipeline.Pose.Box).
+//     Its width and height stay within a factor MaxBoxStep (1.2) of that
+//     box's (LimitBoxStep), so that one poor pose cannot collapse or blow up
+//     a track's box. The pose network then applies SPEC.md's box rule to it
+//     (aspect 0.75, padding 1.25: pipeline.Box.Frame), as it does to a
+//     detector's box.
 //   - Matching and boxes use the raw keypoints; smoothing changes only the
 //     poses returned.
 //

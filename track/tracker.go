@@ -168,6 +168,27 @@ func PoseBox(p pipeline.Pose, kpThreshold float64, minKeypoints int) pipeline.Bo
 	return pipeline.Box{X: cx - w/2, Y: cy - h/2, W: w, H: h}
 }
 
+// MaxBoxStep is the largest factor by which a track's box may grow or
+// shrink, in width and in height, from the box its last pose was estimated
+// from to the box for the next frame (see LimitBoxStep).
+const MaxBoxStep = 1.2
+
+// LimitBoxStep returns next with its width and height clamped to within a
+// factor step of prev's (its centre kept): a pose whose confident keypoints
+// bunch together (a poor estimate, a person turning side on) cannot
+// collapse a track's box from one frame to the next, nor a pose with a
+// stray keypoint blow it up; real changes of size still come through, over
+// a few frames. A prev without an area leaves next as it is.
+func LimitBoxStep(next, prev pipeline.Box, step float64) pipeline.Box {
+	if !(prev.W > 0 && prev.H > 0) {
+		return next
+	}
+	cx, cy := next.X+next.W/2, next.Y+next.H/2
+	w := math.Min(math.Max(next.W, prev.W/step), prev.W*step)
+	h := math.Min(math.Max(next.H, prev.H/step), prev.H*step)
+	return pipeline.Box{X: cx - w/2, Y: cy - h/2, W: w, H: h}
+}
+
 // poseArea is a pose's area for OKS: its crop frame's SW x SH, or, when the
 // frame is not set, that of the frame the box rule gives its box.
 func poseArea(p pipeline.Pose) float64 {
@@ -357,7 +378,7 @@ func (t *Tracker) take(tr *trackState, p pipeline.Pose, ft float64) (pipeline.Po
 	p.Keypoints = append([]pipeline.Keypoint(nil), p.Keypoints...)
 	tr.last = p
 	tr.area = poseArea(p)
-	tr.box = PoseBox(p, t.cfg.KeypointThreshold, t.cfg.MinKeypoints)
+	tr.box = LimitBoxStep(PoseBox(p, t.cfg.KeypointThreshold, t.cfg.MinKeypoints), p.Box, MaxBoxStep)
 	tr.nConf = t.confident(p.Keypoints)
 	if !t.cfg.Smooth {
 		return p, nil

@@ -475,3 +475,33 @@ func TestTrackerDeterministic(t *testing.T) {
 		t.Error("two runs differ")
 	}
 }
+
+// TestLimitBoxStep checks the clamp on a track's box from one frame to the
+// next: sizes within a factor of the previous box pass unchanged, larger
+// changes are clamped about the new centre, and a previous box without an
+// area leaves the new one alone.
+func TestLimitBoxStep(t *testing.T) {
+	near := func(a, b pipeline.Box) bool {
+		return math.Abs(a.X-b.X) < 1e-9 && math.Abs(a.Y-b.Y) < 1e-9 && math.Abs(a.W-b.W) < 1e-9 && math.Abs(a.H-b.H) < 1e-9
+	}
+	prev := pipeline.Box{X: 10, Y: 20, W: 100, H: 200}
+	in := pipeline.Box{X: 12, Y: 18, W: 110, H: 190}
+	if got := LimitBoxStep(in, prev, 1.2); got != in {
+		t.Errorf("within the step: %v, want %v", got, in)
+	}
+	// Collapsed to a point at (50, 60): the previous size / 1.2 about it.
+	got := LimitBoxStep(pipeline.Box{X: 50, Y: 60}, prev, 1.2)
+	w, h := 100/1.2, 200/1.2
+	if want := (pipeline.Box{X: 50 - w/2, Y: 60 - h/2, W: w, H: h}); !near(got, want) {
+		t.Errorf("collapsed: %v, want %v", got, want)
+	}
+	// Too wide and too flat: width down to 120, height up to 200/1.2,
+	// about the new centre (500, 50).
+	got = LimitBoxStep(pipeline.Box{X: 0, Y: 0, W: 1000, H: 100}, prev, 1.2)
+	if want := (pipeline.Box{X: 500 - 60, Y: 50 - h/2, W: 120, H: h}); !near(got, want) {
+		t.Errorf("blown up: %v, want %v", got, want)
+	}
+	if got := LimitBoxStep(in, pipeline.Box{}, 1.2); got != in {
+		t.Errorf("no previous area: %v", got)
+	}
+}

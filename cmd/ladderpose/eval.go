@@ -30,6 +30,11 @@ var boxStatNames = [12]string{"AP", "AP50", "AP75", "AP_small", "AP_medium", "AP
 	"AR1", "AR10", "AR100", "AR_small", "AR_medium", "AR_large"}
 
 const evalUsage = `usage: ladderpose eval -gt ANNOTATIONS.json -dt RESULTS.json [-type keypoints|bbox] [-sigmas LIST|FILE] [-json]
+       ladderpose eval -track -gt tracks.json -dt poses.jsonl [-json]
+
+With -track, scores "ladderpose video"'s tracked poses against a "synth
+-video" sequence: MOTA, MOTP, ID switches, IDF1 and keypoint AP ("eval
+-track -h" defines each).
 
 With -type keypoints (the default), evaluates COCO keypoint results exactly
 as pycocotools' COCOeval with iouType "keypoints" and prints its 10 summary
@@ -63,7 +68,13 @@ flags:`
 
 // runEval implements "ladderpose eval".
 func runEval(args []string, stdout, stderr io.Writer) error {
+	for _, a := range args {
+		if a == "-track" || a == "--track" || a == "-track=true" || a == "--track=true" {
+			return runEvalTrack(args, stdout, stderr)
+		}
+	}
 	fs := newFlags("eval", stderr)
+	fs.Bool("track", false, "evaluate tracked poses (video's JSON lines) against a synth -video sequence: see \"eval -track -h\"")
 	gtPath := fs.String("gt", "", "COCO person-keypoint annotation `file` (ground truth)")
 	dtPath := fs.String("dt", "", "COCO keypoint results `file`")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the tables")
