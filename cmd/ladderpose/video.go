@@ -107,7 +107,7 @@ func runVideo(args []string, stdout, stderr io.Writer) (err error) {
 	personThr := fs.Float64("person-threshold", ladderpose.DefaultPersonThreshold, "with -detector: keep person boxes scoring above this")
 	var boxFlags boxList
 	fs.Var(&boxFlags, "box", "without -detector: a person box `x,y,w,h` in the first frame; repeat it for several people")
-	out := fs.String("out", "", "write the JSON lines to this `file` (default: stdout)")
+	out := fs.String("out", "", "write the JSON lines to this `file` (default or \"-\": stdout)")
 	cocoOut := fs.String("coco", "", "write COCO keypoint results (image_id = frame number) to this `file`")
 	drawPath := fs.String("draw", "", "write the video with the skeletons and track ids to this `file` (e.g. out.mp4)")
 	drawThr := fs.Float64("draw-thr", 0.3, "draw keypoints scoring above this")
@@ -188,7 +188,7 @@ func runVideo(args []string, stdout, stderr io.Writer) (err error) {
 	}
 
 	var jsonOut io.Writer = stdout
-	if *out != "" {
+	if *out != "" && *out != "-" {
 		f, err := os.Create(*out)
 		if err != nil {
 			return err
