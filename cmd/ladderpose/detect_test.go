@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"image"
 	"math"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/ladderpose/ladderpose/coco"
+	"github.com/ladderpose/ladderpose/pipeline"
 )
 
 func detrGolden(t *testing.T, name string) string {
@@ -135,7 +137,14 @@ func TestDetectCommand(t *testing.T) {
 	img := filepath.Join("..", "..", "testdata", "sample", "people.jpg")
 	all := filepath.Join(tmp, "all.json")
 	var stderr bytes.Buffer
-	if err := runDetect([]string{"-weights", det, "-threshold", "0.2", "-out", all, "-draw", filepath.Join(tmp, "pics"), img}, &bytes.Buffer{}, &stderr); err != nil {
+	// Grayscale and CMYK JPEGs and a 1x1 picture go through as well.
+	imgs := filepath.Join("..", "..", "testdata", "pipeline", "images")
+	tiny := filepath.Join(tmp, "tiny.png")
+	if err := pipeline.WritePNG(tiny, image.NewRGBA(image.Rect(0, 0, 1, 1))); err != nil {
+		t.Fatal(err)
+	}
+	if err := runDetect([]string{"-weights", det, "-threshold", "0.2", "-out", all, "-draw", filepath.Join(tmp, "pics"), img,
+		filepath.Join(imgs, "gray.jpg"), filepath.Join(imgs, "cmyk.jpg"), tiny}, &bytes.Buffer{}, &stderr); err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}
 	if !strings.Contains(stderr.String(), "not a COCO category name") {
