@@ -2,6 +2,8 @@ package detect
 
 import (
 	"fmt"
+
+	"github.com/ladderpose/ladderpose/ops"
 )
 
 // The backbone is Hugging Face's RTDetrResNetBackbone (modeling_rt_detr_resnet.py),
@@ -184,8 +186,12 @@ func (blk *resBlock) forward(ws *workspace, bufs [4][]float32, n, h, w int) (out
 	if sh != ch || sw != cw || len(sc) < size {
 		return 0, 0, 0, fmt.Errorf("shortcut gives %dx%d, residual branch %dx%d", sh, sw, ch, cw)
 	}
-	addInPlace(out[:size], sc[:size])
-	blk.act.apply(ws, out[:size])
+	if blk.act == (activation{fused: ops.ActReLU}) {
+		addReLU(out[:size], sc[:size])
+	} else {
+		addInPlace(out[:size], sc[:size])
+		blk.act.apply(ws, out[:size])
+	}
 	return outBuf, ch, cw, nil
 }
 

@@ -89,8 +89,9 @@ func (m decMLP) forward(a *tensor.Arena, y, x []float32, rows int) {
 	}
 }
 
-// decLinear loads name.weight [out, in] and name.bias [out] into a packed
-// Linear layer (copies: the getter's slices may alias a mapped file).
+// decLinear loads name.weight [out, in] and name.bias [out] into a Linear
+// layer for inference: the weight pre-packed, no unpacked copy kept
+// (W.Data nil; the getter's slices are the caller's to keep).
 func decLinear(get getter, name string, in, out int) (*nn.Linear, error) {
 	w, err := get(name+".weight", out, in)
 	if err != nil {
@@ -100,10 +101,10 @@ func decLinear(get getter, name string, in, out int) (*nn.Linear, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := nn.NewLinear(name, in, out, true)
-	copy(l.W.Data, w)
-	copy(l.B.Data, b)
-	l.Pack()
+	l := &nn.Linear{In: in, Out: out,
+		W: &nn.Param{Name: name + ".weight", Shape: []int{out, in}},
+		B: &nn.Param{Name: name + ".bias", Shape: []int{out}, Data: b}}
+	l.PackFrom(w)
 	return l, nil
 }
 
@@ -346,10 +347,10 @@ func (d *decoderNet) forward(levels [][]float32, sizes [][2]int, batch int, out 
 	src := a.Floats(batch * seq * dm) // source_flatten [B, S, d]
 	d.inputProj(src, levels, sizes, starts, seq, batch)
 	tgt := a.Floats(rows * dm) // [R, d]
-	d.selectQueries(ws, out, src, tgt, seq, batch)
+	om := d.selectQueries(ws, out, src, tgt, seq, batch)
 
 	ws.geom = deformGeom{heads: d.heads, hd: d.hd, points: d.points, shapes: sizes, starts: starts, seq: seq}
-	d.decode(ws, out, src, tgt, &ws.geom, batch)
+	d.decode(ws, out, src, tgt, om, &ws.geom, batch) // output_memory's buffer holds the values
 	return nil
 }
 
@@ -378,8 +379,9 @@ func (d *decoderNet) check(levels [][]float32, sizes [][2]int, batch int) error 
 }
 
 // decode runs the decoder layers on the target tgt [R, d] with the memory
-// src [B*S, d], from out.InitRef, and fills out's decoder outputs.
-func (d *decoderNet) decode(ws *decScratch, out *decoderOut, src, tgt []float32, g *deformGeom, batch int) {
+// src [B*S, d], from out.InitRef, and fills out's decoder outputs. value
+// (len(src) values) is scratch for each layer's value_proj(src).
+func (d *decoderNet) decode(ws *decScratch, out *decoderOut, src, tgt, value []float32, g *deformGeom, batch int) {
 	a := ws.arena
 	dm, nq, nc, nl := d.d, d.nq, d.nc, d.layersN
 	rows := batch * nq
@@ -396,7 +398,7 @@ func (d *decoderNet) decode(ws *decScratch, out *decoderOut, src, tgt []float32,
 	probs := a.Floats(batch * d.heads * nq * nq)
 	off := a.Floats(rows * d.heads * lp * 2) // [R, heads, levels, points, 2]
 	aw := a.Floats(rows * d.heads * lp)      // [R, heads, levels*points]
-	value := a.Floats(len(src))              // [B*S, d]
+	value = value[:len(src)]                 // [B*S, d]
 	hid := a.Floats(rows * d.ffn)            // [R, ffn]
 	delta := a.Floats(rows * 4)              // [R, 4]
 	scale := float32(math.Pow(float64(d.hd), -0.5))

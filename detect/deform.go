@@ -139,8 +139,29 @@ func deformTaps(offs []int, ws []float32, n int, ix, iy float64, h, w int, a flo
 
 // deformGather is the row kernel: dst[c] += sum over t of ws[t] *
 // src[offs[t]+c] for every c < len(dst), the taps added one after the other
-// in order. It is the kernel a SIMD version replaces (an axpy per tap).
+// in order, each product rounded before it is added. It runs the AVX2
+// kernel (deformGatherAVX2) on the channels up to the last multiple of 8
+// where the CPU has it, and deformGatherGeneric on the rest; both give the
+// same bits.
 func deformGather(dst, src []float32, offs []int, ws []float32) {
+	n := len(dst)
+	ws = ws[:len(offs)]
+	body := n &^ 7
+	if !useDeformAVX2 || body == 0 {
+		deformGatherGeneric(dst, src, offs, ws)
+		return
+	}
+	for _, o := range offs {
+		_ = src[o : o+n] // the bounds the plain loop would check
+	}
+	deformGatherAVX2(dst[:body], src, offs, ws)
+	if body < n {
+		deformGatherGeneric(dst[body:], src[body:], offs, ws)
+	}
+}
+
+// deformGatherGeneric is deformGather in plain Go: an axpy per tap.
+func deformGatherGeneric(dst, src []float32, offs []int, ws []float32) {
 	n := len(dst)
 	ws = ws[:len(offs)]
 	for t, o := range offs {

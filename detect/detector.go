@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"sync"
@@ -22,7 +23,35 @@ type Detector struct {
 	bb   *backbone
 	enc  *hybridEncoder
 	dec  *decoderNet
-	pool sync.Pool // *workspace
+	pool wsPool
+}
+
+// wsPool keeps the workspaces of finished calls for the next ones: a call
+// takes one (or makes one when all are in use) and gives it back, so
+// sequential calls share a single workspace and concurrent calls have one
+// each. Unlike a sync.Pool, it keeps one workspace per P no more than it
+// needs, and a garbage collection does not empty it (a workspace holds
+// hundreds of MB at 640x640; making another costs that much memory again).
+type wsPool struct {
+	mu   sync.Mutex
+	free []*workspace
+}
+
+func (p *wsPool) get() *workspace {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.free); n > 0 {
+		ws := p.free[n-1]
+		p.free = p.free[:n-1]
+		return ws
+	}
+	return &workspace{}
+}
+
+func (p *wsPool) put(ws *workspace) {
+	p.mu.Lock()
+	p.free = append(p.free, ws)
+	p.mu.Unlock()
 }
 
 // Load reads an RT-DETR checkpoint: a folder holding model.safetensors and
@@ -72,7 +101,10 @@ func newDetector(cfg *Config, get getter) (*Detector, error) {
 	if d.dec, err = newDecoderNet(cfg, get); err != nil {
 		return nil, err
 	}
-	d.pool.New = func() any { return &workspace{} }
+	// Loading leaves as much garbage as the weights (the unfolded and
+	// unpacked copies): collect it and return it to the OS now, so that the
+	// first call's workspace does not come on top of it (peak memory).
+	debug.FreeOSMemory()
 	return d, nil
 }
 
@@ -110,8 +142,8 @@ type DumpFunc func(name string, data []float32, shape ...int)
 // largest feature stride (32) always work. dump, if not nil, receives the
 // intermediate tensors.
 func (d *Detector) Forward(ctx context.Context, pixelValues []float32, b, h, w int, dump DumpFunc) (logits, boxes []float32, err error) {
-	ws := d.pool.Get().(*workspace)
-	defer d.pool.Put(ws)
+	ws := d.pool.get()
+	defer d.pool.put(ws)
 	if err := d.forward(ctx, ws, pixelValues, b, h, w, dump); err != nil {
 		return nil, nil, err
 	}
@@ -225,8 +257,8 @@ func (d *Detector) DetectBatch(ctx context.Context, imgs []image.Image, threshol
 	if len(imgs) == 0 {
 		return nil, fmt.Errorf("detect: no images")
 	}
-	ws := d.pool.Get().(*workspace)
-	defer d.pool.Put(ws)
+	ws := d.pool.get()
+	defer d.pool.put(ws)
 	p := d.prep
 	n, h, w := len(imgs), p.Height, p.Width
 	px := ws.buf(kindInput, 0, n*3*h*w)

@@ -281,10 +281,14 @@ func (r *cspRep) forward(ws *workspace, out, x []float32, n, h, w int) error {
 		return err
 	}
 	// Split the halves: h1 [n, hid, h, w] through the RepVGG blocks, h2 kept.
-	a, b, h2 := ws.buf(kindCSP, 1, n*plane), ws.buf(kindCSP, 2, n*plane), ws.buf(kindCSP, 3, n*plane)
-	for i := 0; i < n; i++ {
-		copy(a[i*plane:(i+1)*plane], both[2*i*plane:(2*i+1)*plane])
-		copy(h2[i*plane:(i+1)*plane], both[(2*i+1)*plane:(2*i+2)*plane])
+	// With one image the halves are contiguous and used in place.
+	a, b, h2 := both[:plane], ws.buf(kindCSP, 2, n*plane), both[plane:]
+	if n > 1 {
+		a, h2 = ws.buf(kindCSP, 1, n*plane), ws.buf(kindCSP, 3, n*plane)
+		for i := 0; i < n; i++ {
+			copy(a[i*plane:(i+1)*plane], both[2*i*plane:(2*i+1)*plane])
+			copy(h2[i*plane:(i+1)*plane], both[(2*i+1)*plane:(2*i+2)*plane])
+		}
 	}
 	for _, blk := range r.blocks {
 		if _, _, err := blk.forward(ws, b, a, n, h, w); err != nil {

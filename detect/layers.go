@@ -2,7 +2,6 @@ package detect
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/ladderpose/ladderpose/ops"
 )
@@ -28,11 +27,10 @@ func actByName(name string) activation {
 	return activation{}
 }
 
-// applyUnfused applies the part of the activation the GEMM did not fuse;
-// ws provides scratch.
+// applyUnfused applies the part of the activation the GEMM did not fuse.
 func (a activation) applyUnfused(ws *workspace, x []float32) {
 	if a.silu {
-		siLU(x, ws.buf(kindScratch, 0, len(x)))
+		siLU(x)
 	}
 }
 
@@ -48,13 +46,15 @@ func (a activation) apply(ws *workspace, x []float32) {
 }
 
 // siLU computes x = x * sigmoid(x) in place (torch.nn.SiLU), in parallel
-// chunks (element-wise, so deterministic); s is scratch of len(x).
-func siLU(x, s []float32) {
+// chunks (element-wise, so deterministic), each chunk's sigmoid in a
+// buffer of its own on the stack.
+func siLU(x []float32) {
 	const chunk = 4096
 	ops.ParallelFor((len(x)+chunk-1)/chunk, 4, func(lo, hi int) {
+		var buf [chunk]float32
 		for c := lo; c < hi; c++ {
 			p := x[c*chunk : min((c+1)*chunk, len(x))]
-			sg := s[c*chunk : c*chunk+len(p)]
+			sg := buf[:len(p)]
 			ops.Sigmoid(sg, p)
 			for i, v := range p {
 				p[i] = v * sg[i]
@@ -97,26 +97,51 @@ func (c *convLayer) forward(ws *workspace, dst, src []float32, n, h, w int) (oh,
 
 // maxPool3x3s2 is torch.nn.MaxPool2d(kernel_size=3, stride=2, padding=1) on
 // planes [planes, h, w] -> [planes, oh, ow], oh = (h-1)/2+1: the maximum over
-// the taps inside the input (the padding is -inf).
+// the taps inside the input (the padding is -inf), NaN if any tap is NaN
+// (Go's max; of +0 and -0 it gives +0).
+// It runs separably, the maximum over each output row's (up to) three input
+// rows first, then over three columns; the maximum is exact, so the result
+// is the same as tap by tap.
 func maxPool3x3s2(dst, src []float32, planes, h, w int) (oh, ow int) {
 	oh, ow = (h-1)/2+1, (w-1)/2+1
 	ops.ParallelFor(planes, 1, func(lo, hi int) {
+		var stack [512]float32
+		col := stack[:]
+		if w > len(col) {
+			col = make([]float32, w)
+		}
+		col = col[:w]
 		for p := lo; p < hi; p++ {
 			in := src[p*h*w : (p+1)*h*w]
 			out := dst[p*oh*ow : (p+1)*oh*ow]
 			for y := 0; y < oh; y++ {
 				y0, y1 := max(2*y-1, 0), min(2*y+2, h)
-				for x := 0; x < ow; x++ {
-					x0, x1 := max(2*x-1, 0), min(2*x+2, w)
-					m := float32(math.Inf(-1))
-					for yy := y0; yy < y1; yy++ {
-						for _, v := range in[yy*w+x0 : yy*w+x1] {
-							if v > m || v != v {
-								m = v
-							}
-						}
+				copy(col, in[y0*w:(y0+1)*w])
+				for yy := y0 + 1; yy < y1; yy++ {
+					r := in[yy*w : (yy+1)*w]
+					r = r[:len(col)]
+					for x, v := range r {
+						col[x] = max(col[x], v) // branch-free; NaN if either is
 					}
-					out[y*ow+x] = m
+				}
+				o := out[y*ow : (y+1)*ow]
+				// x = 0: columns 0 and 1 (and only 0 when w == 1).
+				m := col[0]
+				if w > 1 {
+					m = max(m, col[1])
+				}
+				o[0] = m
+				// Interior: columns 2x-1, 2x, 2x+1; the last output may lack 2x+1.
+				last := ow
+				if 2*(ow-1)+1 >= w {
+					last = ow - 1
+				}
+				for x := 1; x < last; x++ {
+					c := col[2*x-1 : 2*x+2]
+					o[x] = max(c[0], c[1], c[2])
+				}
+				if last < ow && last >= 1 {
+					o[last] = max(col[2*last-1], col[2*last])
 				}
 			}
 		}
@@ -164,6 +189,19 @@ func addInPlace(dst, src []float32) {
 	})
 }
 
+// addReLU computes dst = max(dst + src, 0) element-wise (addInPlace then
+// ops.ReLU in one pass, with the same results).
+func addReLU(dst, src []float32) {
+	const chunk = 1 << 14
+	ops.ParallelFor((len(dst)+chunk-1)/chunk, 1, func(lo, hi int) {
+		d := dst[lo*chunk : min(hi*chunk, len(dst))]
+		s := src[lo*chunk : lo*chunk+len(d)]
+		for i := range d {
+			d[i] = max(d[i]+s[i], 0)
+		}
+	})
+}
+
 // workspace holds one Forward call's buffers: numbered slots that grow to
 // the largest size asked for and are then reused, so that a warm workspace
 // allocates nothing.
@@ -194,7 +232,6 @@ const (
 	kindCSP             // CSP temporaries 0..3, and the concatenation (4)
 	kindAIFI            // AIFI temporaries
 	kindInput           // the preprocessed batch
-	kindScratch         // element-wise scratch
 	numKinds
 )
 

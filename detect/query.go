@@ -97,39 +97,36 @@ func (d *decoderNet) inputProj(src []float32, levels [][]float32, sizes [][2]int
 
 // selectQueries runs query selection on src [B, S, d] and fills out's
 // TopkIndices, TopkScores, TopkLogits, TopkBoxes and InitRef, and the
-// decoder's initial target tgt [B*Q, d].
-func (d *decoderNet) selectQueries(ws *decScratch, out *decoderOut, src, tgt []float32, seq, batch int) {
+// decoder's initial target tgt [B*Q, d]. It returns output_memory
+// [B*S, d], which is scratch from then on (the decoder reuses it).
+//
+// Two shortcuts leave every value as Hugging Face computes it: enc_output
+// runs on source_flatten itself and the rows of invalid anchors are then
+// set to what it gives for the zero row of memory (its bias alone); and
+// enc_bbox_head runs only on the Q selected rows, the only ones whose boxes
+// are used (each output row of a linear layer depends on its input row
+// alone).
+func (d *decoderNet) selectQueries(ws *decScratch, out *decoderOut, src, tgt []float32, seq, batch int) (om []float32) {
 	a := ws.arena
 	rows := batch * seq
 	dm, nc, nq := d.d, d.nc, d.nq
 
-	// memory = valid_mask * source_flatten                      [B*S, d]
-	mem := a.Floats(rows * dm)
-	copy(mem, src)
+	// output_memory = LayerNorm(enc_output.0(valid_mask * source_flatten))   [B*S, d]
+	om = a.Floats(rows * dm)
+	d.encOutput.Forward(om, dm, src, dm, rows, 0, ops.ActNone)
 	for r := 0; r < rows; r++ {
 		if !ws.valid[r%seq] {
-			clear(mem[r*dm : (r+1)*dm])
+			copy(om[r*dm:(r+1)*dm], d.encOutput.B.Data)
 		}
 	}
-	// output_memory = LayerNorm(enc_output.0(memory))           [B*S, d]
-	om := a.Floats(rows * dm)
-	d.encOutput.Forward(om, dm, mem, dm, rows, 0, ops.ActNone)
 	d.encNorm.Forward(om, om)
 	// enc_outputs_class = enc_score_head(output_memory)         [B*S, C]
 	cls := a.Floats(rows * nc)
 	d.encScore.Forward(cls, nc, om, dm, rows, 0, ops.ActNone)
-	// enc_outputs_coord_logits = enc_bbox_head(output_memory) + anchors   [B*S, 4]
-	coord := a.Floats(rows * 4)
-	d.encBBox.forward(a, coord, om, rows)
-	for r := 0; r < rows; r++ {
-		an := ws.anchors[4*(r%seq):]
-		for j := 0; j < 4; j++ {
-			coord[4*r+j] += an[j]
-		}
-	}
 
 	// topk_ind = topk(enc_outputs_class.max(-1).values, num_queries)   [B, Q]
 	scores := ws.scores[:seq]
+	sel := a.Floats(batch * nq * dm) // output_memory at the selected positions
 	for b := 0; b < batch; b++ {
 		for s := 0; s < seq; s++ {
 			scores[s] = queryRowMax(cls[(b*seq+s)*nc : (b*seq+s+1)*nc])
@@ -141,18 +138,30 @@ func (d *decoderNet) selectQueries(ws *decScratch, out *decoderOut, src, tgt []f
 			r := b*seq + s
 			out.TopkScores[i] = scores[s]
 			copy(out.TopkLogits[i*nc:(i+1)*nc], cls[r*nc:(r+1)*nc])
-			copy(out.InitRef[4*i:4*i+4], coord[4*r:4*r+4])
-			for j := 0; j < 4; j++ {
-				out.TopkBoxes[4*i+j] = sigmoid32(coord[4*r+j])
-			}
-			// target: output_memory rows (or the learnt weight_embedding)
-			if d.queryEmbed == nil {
-				copy(tgt[i*dm:(i+1)*dm], om[r*dm:(r+1)*dm])
-			} else {
-				copy(tgt[i*dm:(i+1)*dm], d.queryEmbed[q*dm:(q+1)*dm])
-			}
+			copy(sel[i*dm:(i+1)*dm], om[r*dm:(r+1)*dm])
 		}
 	}
+	// enc_outputs_coord_logits = enc_bbox_head(output_memory) + anchors, at the selected rows   [B*Q, 4]
+	coord := a.Floats(batch * nq * 4)
+	d.encBBox.forward(a, coord, sel, batch*nq)
+	for i, s := range out.TopkIndices[:batch*nq] {
+		an := ws.anchors[4*s:]
+		for j := 0; j < 4; j++ {
+			v := coord[4*i+j] + an[j]
+			out.InitRef[4*i+j] = v
+			out.TopkBoxes[4*i+j] = sigmoid32(v)
+		}
+	}
+	// target: output_memory rows (or the learnt weight_embedding)
+	if d.queryEmbed == nil {
+		copy(tgt, sel)
+	} else {
+		for i := 0; i < batch*nq; i++ {
+			q := i % nq
+			copy(tgt[i*dm:(i+1)*dm], d.queryEmbed[q*dm:(q+1)*dm])
+		}
+	}
+	return om
 }
 
 // rowMax returns the largest value of x, NaN if x holds one (torch.max).

@@ -3,6 +3,7 @@ package ops
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 )
 
 // Conv2DParams describes a 2-D convolution as torch.nn.Conv2d: NCHW input
@@ -287,7 +288,7 @@ type paddedInput struct{ pad, hp, wp int }
 // the block's patch matrix) whose B panels are written K block by K block
 // inside the GEMM's loops (a bFiller), just before the micro-kernels use
 // them. With pp nil, src is the plain input and each patch row is clipped
-// to the map (im2colRow); with pp, src is zero-padded as pp says and the
+// to the map (im2colPanels); with pp, src is zero-padded as pp says and the
 // panels are copied from it (packPaddedPanels). Every output value is
 // computed the same way whatever the blocks, the workers and the input
 // form. With skip, the micro-kernels skip the patch rows that are zero for
@@ -313,11 +314,14 @@ func (c *Conv2D) im2colGemm(dst, src []float32, n, h, w, oh, ow int, pp *paddedI
 			y := dst[(s*p.OutC+g*og)*ohw : (s*p.OutC+(g+1)*og)*ohw]
 			pa := c.packed[g]
 			ep := c.epilogue(g)
+			// The workers take the blocks in turn from a shared counter, so
+			// that one slowed down (on a busy machine) leaves its blocks to
+			// the others; a block's values do not depend on who runs it.
+			var next atomic.Int32
 			fork(nw, func(t int) {
-				var row [maxColBlock]float32 // plain input: one patch row
-				var off [maxColBlock]int     // padded input: offsets of the positions
+				var off [maxColBlock]int // padded input: offsets of the positions
 				var kr [maxColBlock / 4]kRange
-				for b := t; b < blocks; b += nw {
+				for b := int(next.Add(1) - 1); b < blocks; b = int(next.Add(1) - 1) {
 					j0 := b * nb
 					cols := min(nb, ohw-j0)
 					np := (cols + nr - 1) / nr
@@ -340,8 +344,7 @@ func (c *Conv2D) im2colGemm(dst, src []float32, n, h, w, oh, ow int, pp *paddedI
 						fill = func(dst []float32, pc, kcb, jp0, jp1 int) {
 							for i := 0; i < kcb; i++ {
 								ci, tap := c.patchRow(pc + i)
-								im2colRow(row[:cols], x, &p, ci*p.KH*p.KW+tap, h, w, ow, j0)
-								panelRow(dst, row[:cols], i, kcb, jp0, jp1, nr)
+								im2colPanels(dst, x, &p, ci*p.KH*p.KW+tap, h, w, ow, j0, cols, i, kcb, jp0, jp1, nr)
 							}
 						}
 					}
@@ -420,27 +423,6 @@ func (c *Conv2D) tapRows(j0, j1, h, w, ow int) kRange {
 	return kRange{(kyLo*p.KW + kxLo) * ig, ((kyHi-1)*p.KW + kxHi) * ig}
 }
 
-// panelRow stores a patch row (all the block's columns) as row i of
-// consecutive kcb x nr panels jp0..jp1-1 in dst (the layout bFiller
-// writes), zero-padding the columns of the last panel past len(row).
-func panelRow(dst, row []float32, i, kcb, jp0, jp1, nr int) {
-	for jp := jp0; jp < jp1; jp++ {
-		d := dst[((jp-jp0)*kcb+i)*nr : ((jp-jp0)*kcb+i+1)*nr]
-		t0 := jp * nr
-		if t0+nr <= len(row) {
-			switch nr {
-			case 16:
-				copy16(d, row[t0:t0+16])
-			default:
-				copy(d, row[t0:t0+nr])
-			}
-			continue
-		}
-		m := copy(d, row[t0:])
-		clear(d[m:])
-	}
-}
-
 // packPaddedPanels writes rows pc..pc+kcb-1 of column panels jp0..jp1-1
 // of a block's patch matrix into dst, as consecutive kcb x nr panels (a
 // bFiller). Entry (r, t), with (ci, ky*KW + kx) = c.patchRow(r), is
@@ -506,17 +488,20 @@ func copy16(d, s []float32) {
 	*(*[4]float32)(d[12:]) = *(*[4]float32)(s[12:])
 }
 
-// im2colRow fills one row of an im2col block: row r = (ci*KH + ky)*KW + kx
-// of the patch matrix, for output positions j0 .. j0+len(out)-1 (row-major
-// over the oh x ow output), with zeros where the tap falls in the padding.
-func im2colRow(out, x []float32, p *Conv2DParams, r, h, w, ow, j0 int) {
+// im2colPanels writes row r = (ci*KH + ky)*KW + kx of an im2col block
+// straight into the B panels: the block's output positions t in
+// [jp0*nr, min(jp1*nr, cols)) (absolute position j0+t, row-major over the
+// oh x ow output) go to row i of the consecutive kcb x nr panels
+// jp0..jp1-1 of dst, zeros where the tap falls in the padding and in the
+// last panel's columns past cols. Its test checks it against writing the
+// patch row first and copying it into the panels (im2colRow, panelRow).
+func im2colPanels(dst, x []float32, p *Conv2DParams, r, h, w, ow, j0, cols, i, kcb, jp0, jp1, nr int) {
 	kx := r % p.KW
 	ky := r / p.KW % p.KH
 	ci := r / (p.KW * p.KH)
 	plane := x[ci*h*w : (ci+1)*h*w]
 	sw := p.StrideW
 	offX := kx*p.DilW - p.PadW // ix = ox*sw + offX
-	// Output columns whose tap is inside the input: ox in [oxLo, oxHi).
 	oxLo := 0
 	if offX < 0 {
 		oxLo = (-offX + sw - 1) / sw
@@ -527,34 +512,62 @@ func im2colRow(out, x []float32, p *Conv2DParams, r, h, w, ow, j0 int) {
 	}
 	oxHi = min(oxHi, ow)
 	oxLo = min(oxLo, oxHi)
-	for t := 0; t < len(out); {
+	// Position t is at dst[pos(t)]; a run of positions crosses into the next
+	// panel every nr positions, whose row i starts step values after this
+	// panel's.
+	step := kcb * nr
+	pos := func(t int) int { return ((t/nr-jp0)*kcb+i)*nr + t%nr }
+	zero := func(t, n int) {
+		if n <= 0 {
+			return
+		}
+		b, q := pos(t), t%nr
+		for n > 0 {
+			m := min(n, nr-q)
+			clear(dst[b : b+m])
+			n -= m
+			b, q = b-q+step, 0 // row i of the next panel
+		}
+	}
+	t1 := min(jp1*nr, cols)
+	for t := jp0 * nr; t < t1; {
 		j := j0 + t
 		oy, ox0 := j/ow, j%ow
-		ox1 := min(ow, ox0+len(out)-t)
-		seg := out[t : t+ox1-ox0]
-		t += ox1 - ox0
+		ox1 := min(ow, ox0+t1-t)
 		iy := oy*p.StrideH - p.PadH + ky*p.DilH
-		if iy < 0 || iy >= h {
-			clear(seg)
-			continue
-		}
-		row := plane[iy*w : (iy+1)*w]
 		a, b := max(oxLo, ox0), min(oxHi, ox1) // valid part, in output columns
-		if a >= b {
-			clear(seg)
+		if iy < 0 || iy >= h || a >= b {
+			zero(t, ox1-ox0)
+			t += ox1 - ox0
 			continue
 		}
-		clear(seg[:a-ox0])
-		clear(seg[b-ox0:])
-		mid := seg[a-ox0 : b-ox0]
+		zero(t, a-ox0)
+		row := plane[iy*w : (iy+1)*w]
 		ix := a*sw + offX
-		if sw == 1 {
-			copy(mid, row[ix:ix+len(mid)])
-			continue
+		u, n := t+a-ox0, b-a
+		for db, q := pos(u), u%nr; n > 0; db, q = db-q+step, 0 {
+			m := min(n, nr-q)
+			d := dst[db : db+m]
+			if sw == 1 {
+				src := row[ix : ix+m]
+				if m == 32 {
+					copy16(d, src[:16])
+					copy16(d[16:], src[16:32])
+				} else {
+					copy(d, src)
+				}
+			} else {
+				for k := range d {
+					d[k] = row[ix+k*sw]
+				}
+			}
+			n, ix = n-m, ix+m*sw
 		}
-		for i := range mid {
-			mid[i] = row[ix+i*sw]
-		}
+		zero(t+b-ox0, ox1-b)
+		t += ox1 - ox0
+	}
+	if t1 < jp1*nr {
+		zero(t1, jp1*nr-t1)
 	}
 }
 

@@ -1,29 +1,30 @@
 // ort_bench.mjs: times an ONNX model with ONNX Runtime's CPU provider.
 //
-// Usage: node ort_bench.mjs MODEL.onnx THREADS ITERS [WARMUP] [BATCH]
+// Usage: node ort_bench.mjs MODEL.onnx THREADS ITERS [WARMUP] [BATCH] [HxW]
 //
 // One session per run: intraOpNumThreads THREADS, interOpNumThreads 1,
 // graphOptimizationLevel "all", sequential execution. The input is a fixed
-// pseudo-random [BATCH, 3, 256, 192] float32 tensor. After WARMUP runs
+// pseudo-random [BATCH, 3, H, W] float32 tensor (HxW default 256x192). After WARMUP runs
 // (default 3) it times ITERS runs one by one and prints one line:
 //
-//   ort threads=T batch=B iters=N median_ms=M min_ms=M mean_ms=M cpu_ms=C cpus=P
+//   ort threads=T batch=B size=HxW iters=N median_ms=M min_ms=M mean_ms=M cpu_ms=C cpus=P
 //
 // cpu_ms is the process's CPU time (user + system) per timed pass: about
 // THREADS x median_ms when the threads are busy all along.
 import * as ort from 'onnxruntime-node';
 import os from 'node:os';
 
-const [model, threadsArg, itersArg, warmupArg, batchArg] = process.argv.slice(2);
+const [model, threadsArg, itersArg, warmupArg, batchArg, sizeArg] = process.argv.slice(2);
 if (!model || !threadsArg || !itersArg) {
-  console.error('usage: node ort_bench.mjs MODEL.onnx THREADS ITERS [WARMUP] [BATCH]');
+  console.error('usage: node ort_bench.mjs MODEL.onnx THREADS ITERS [WARMUP] [BATCH] [HxW]');
   process.exit(2);
 }
 const threads = parseInt(threadsArg, 10);
 const iters = parseInt(itersArg, 10);
 const warmup = warmupArg === undefined ? 3 : parseInt(warmupArg, 10);
 const batch = batchArg === undefined ? 1 : parseInt(batchArg, 10);
-for (const [name, v, lo] of [['THREADS', threads, 1], ['ITERS', iters, 1], ['WARMUP', warmup, 0], ['BATCH', batch, 1]]) {
+const [height, width] = (sizeArg === undefined ? '256x192' : sizeArg).split('x').map((v) => parseInt(v, 10));
+for (const [name, v, lo] of [['THREADS', threads, 1], ['ITERS', iters, 1], ['WARMUP', warmup, 0], ['BATCH', batch, 1], ['H', height, 1], ['W', width, 1]]) {
   if (!Number.isInteger(v) || v < lo) {
     console.error(`ort_bench: ${name} must be an integer >= ${lo}, got ${v}`);
     process.exit(2);
@@ -37,7 +38,7 @@ const session = await ort.InferenceSession.create(model, {
   executionMode: 'sequential',
   graphOptimizationLevel: 'all',
 });
-const shape = [batch, 3, 256, 192];
+const shape = [batch, 3, height, width];
 const data = new Float32Array(shape.reduce((a, b) => a * b));
 let s = 0x2545f491n;
 for (let i = 0; i < data.length; i++) {
@@ -62,4 +63,4 @@ times.sort((a, b) => a - b);
 const mid = times.length >> 1;
 const median = times.length % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
 const mean = times.reduce((a, b) => a + b, 0) / times.length;
-console.log(`ort threads=${threads} batch=${batch} iters=${iters} median_ms=${median.toFixed(2)} min_ms=${times[0].toFixed(2)} mean_ms=${mean.toFixed(2)} cpu_ms=${cpuMs.toFixed(2)} cpus=${os.cpus().length}`);
+console.log(`ort threads=${threads} batch=${batch} size=${height}x${width} iters=${iters} median_ms=${median.toFixed(2)} min_ms=${times[0].toFixed(2)} mean_ms=${mean.toFixed(2)} cpu_ms=${cpuMs.toFixed(2)} cpus=${os.cpus().length}`);
