@@ -105,7 +105,7 @@ func load(path string, set settings, place func(devnet.LoadFunc) (*devnet.Net, e
 // memory); path names the checkpoint in errors.
 func loadWith(path string, set settings, place func(devnet.LoadFunc) (*devnet.Net, error), read func(posemodel.LoadOptions) (*posemodel.Model, error)) (*Estimator, error) {
 	n, err := place(func(inferenceOnly bool) (*posemodel.Model, error) {
-		m, err := read(posemodel.LoadOptions{SidePath: set.side, InferenceOnly: inferenceOnly})
+		m, err := read(posemodel.LoadOptions{SidePath: set.side, InferenceOnly: inferenceOnly, Precision: set.precision})
 		if err != nil {
 			return nil, err
 		}

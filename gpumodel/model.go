@@ -74,13 +74,16 @@ type vitBlock struct {
 // The model needs every parameter's host values: one loaded with
 // posemodel.LoadOptions.InferenceOnly (whose backbone linear weights exist
 // only packed for the CPU kernels) is refused with an error saying so,
-// before any device is opened.
+// before any device is opened, and so is a model at int8 precision.
 func New(m *posemodel.Model, opts Options) (*Model, error) {
 	if m == nil {
 		return nil, fmt.Errorf("gpumodel: nil model")
 	}
 	if err := m.Cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("gpumodel: %w", err)
+	}
+	if m.Precision() != posemodel.PrecisionFloat32 {
+		return nil, fmt.Errorf("gpumodel: the model runs at %s precision, which the GPU path does not implement (int8 runs on the CPU only): load it at precision float32 for a GPU", m.Precision())
 	}
 	if m.Cfg.MoE() {
 		return nil, fmt.Errorf("gpumodel: ViTPose+ backbones (%d experts) are not implemented on the GPU; run them on the CPU", m.Cfg.Experts)

@@ -14,6 +14,17 @@
 // GEMM's packing buffers (up to a few MB per worker) are likewise kept for
 // reuse.
 //
+// Int8 GEMM (GemmInt8, for dynamically quantized linear layers): weights
+// quantized symmetrically per output channel to 7-bit codes in [-63, 63]
+// (QuantizeWeights, once), activations per row to 8-bit codes in
+// [-127, 127] at each call, exact int32 sums (VPMADDUBSW+VPMADDWD on AVX2,
+// VPDPBUSD on AVX-VNNI and AVX-512 VNNI, SDOT on NEON, a pure-Go twin), and
+// a float32 epilogue y = float32(float32(S)*s_w)*s_x + bias with the
+// optional activation: bit-identical on every path and thread count. The
+// exact rules (rounding, the 7-bit answer to VPMADDUBSW's saturation, the
+// zero point 128) are at the top of qgemm.go; Int8Path names the kernel in
+// use, and LADDERPOSE_NOVNNI=1 forces the AVX2 one.
+//
 // Layouts follow PyTorch: matrices are row-major with explicit strides, images
 // and feature maps NCHW, convolution weights [out, in/groups, kh, kw].
 package ops

@@ -32,6 +32,13 @@ type LoadOptions struct {
 	// holds about one copy of the weights: the model can run Forward but
 	// not be trained or saved (those parameters have no Data).
 	InferenceOnly bool
+	// Precision is "float32", "int8" or "" (the checkpoint's own: int8 for
+	// a file written by WriteQuantized, else float32). At "int8" the
+	// backbone's linear layers run as int8 GEMMs (see Model.Quantize),
+	// quantized from the float weights at load, or read as they are from a
+	// quantized file. A quantized file cannot load at "float32". An int8
+	// model cannot be trained.
+	Precision string
 }
 
 // checkpoint reads tensors under SPEC.md's (mmpose) names from one or more
@@ -273,6 +280,16 @@ func loadFile(f *weights.File, dir string, opt LoadOptions) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("weights %s: %w", p, err)
 	}
+	prec, err := ParsePrecision(opt.Precision)
+	if err != nil {
+		return nil, fmt.Errorf("weights %s: %w", p, err)
+	}
+	switch quantized := ck.hasQuantized(m); {
+	case quantized && prec == PrecisionFloat32:
+		return nil, fmt.Errorf("weights %s: the backbone's linear weights are stored as int8 (a file written by ladderpose quantize): it runs only at precision int8, not float32", p)
+	case quantized || prec == PrecisionInt8:
+		m.quant = map[*nn.Linear]*ops.QuantizedB{}
+	}
 	if err := m.loadFrom(ck, opt.InferenceOnly); err != nil {
 		return nil, fmt.Errorf("weights %s: %w", p, err)
 	}
@@ -494,24 +511,38 @@ func New(cfg Config) (*Model, error) {
 }
 
 // loadFrom fills every parameter from the checkpoint. With inferenceOnly
-// the backbone's linear weights are packed straight from the file and not
-// kept unpacked; every tensor's file pages are evicted once read.
+// the backbone's linear weights are packed (or, at int8 precision,
+// quantized) straight from the file and not kept unpacked; weights stored
+// quantized are read as they are (their Data stays nil); every tensor's
+// file pages are evicted once read.
 func (m *Model) loadFrom(ck *checkpoint, inferenceOnly bool) error {
-	packed := map[*nn.Param]*nn.Linear{}
-	if inferenceOnly {
-		for _, blk := range m.blocks {
-			for _, l := range blk.linears() {
-				packed[l.W] = l
-			}
+	linears := map[*nn.Param]*nn.Linear{}
+	for _, blk := range m.blocks {
+		for _, l := range blk.linears() {
+			linears[l.W] = l
 		}
 	}
 	for _, p := range m.Params() {
-		switch l := packed[p]; {
+		l := linears[p]
+		var qb *ops.QuantizedB
+		if l != nil && m.quant != nil {
+			q, ok, err := ck.readQuantized(l)
+			if err != nil {
+				return err
+			}
+			if ok {
+				qb = q
+			}
+		}
+		switch {
 		case p.Name == "backbone.pos_embed":
 			if err := m.loadPos(ck); err != nil {
 				return err
 			}
-		case l != nil:
+		case qb != nil:
+			m.quant[l] = qb
+			p.Data = nil
+		case l != nil && inferenceOnly:
 			v, s, err := ck.read(p.Name)
 			if err != nil {
 				return err
@@ -519,7 +550,15 @@ func (m *Model) loadFrom(ck *checkpoint, inferenceOnly bool) error {
 			if !sameInts(s, p.Shape) {
 				return fmt.Errorf("tensor %q has shape %v, want %v", p.Name, s, p.Shape)
 			}
-			l.PackFrom(v)
+			if m.quant != nil {
+				q, err := ops.QuantizeWeights(v, l.Out, l.In)
+				if err != nil {
+					return fmt.Errorf("tensor %q: %w", p.Name, err)
+				}
+				m.quant[l] = q
+			} else {
+				l.PackFrom(v)
+			}
 			p.Data = nil
 		default:
 			if err := ck.set(p); err != nil {
@@ -622,9 +661,9 @@ func resizeBicubicTokens(dst, src []float32, h0, w0, h, w, d int) {
 	}
 }
 
-// Prepare builds the inference form of the weights: packed linear layers,
-// convolutions with their BatchNorms folded in. Call it after loading or
-// changing weights.
+// Prepare builds the inference form of the weights: packed linear layers
+// (quantized ones at int8 precision), convolutions with their BatchNorms
+// folded in. Call it after loading or changing weights.
 func (m *Model) Prepare() error {
 	c := m.Cfg
 	var err error
@@ -633,10 +672,16 @@ func (m *Model) Prepare() error {
 	if err != nil {
 		return fmt.Errorf("backbone.patch_embed.proj: %w", err)
 	}
-	for _, blk := range m.blocks {
-		for _, l := range blk.linears() {
-			if l.W.Data != nil { // else packed at an inference-only load
-				l.Pack()
+	if m.quant != nil {
+		if err := m.quantizeLinears(); err != nil {
+			return err
+		}
+	} else {
+		for _, blk := range m.blocks {
+			for _, l := range blk.linears() {
+				if l.W.Data != nil { // else packed at an inference-only load
+					l.Pack()
+				}
 			}
 		}
 	}

@@ -30,6 +30,11 @@ type Model struct {
 	head headNet
 
 	names []string // every parameter name, sorted
+
+	// quant holds the backbone's linear layers quantized for the int8
+	// GEMM when the model runs at int8 precision (see int8.go); nil at
+	// float32.
+	quant map[*nn.Linear]*ops.QuantizedB
 }
 
 type vitBlock struct {
@@ -60,7 +65,8 @@ type Workspace struct {
 	keep    map[string]bool
 	kept    map[string]tensor.Tensor
 	timer   func(stage string, d time.Duration)
-	dataset int // the ViTPose+ expert Forward uses
+	dataset int                // the ViTPose+ expert Forward uses
+	i8      *ops.Int8Workspace // the int8 GEMM's buffers (int8 precision)
 }
 
 // SetDataset chooses the dataset whose expert a ViTPose+ backbone uses in
@@ -164,7 +170,10 @@ func (m *Model) Forward(ws *Workspace, images tensor.Tensor) (tensor.Tensor, err
 	n, d := c.Tokens(), c.Dim
 	wantTaps := m.side != nil
 	t0 := ws.start()
-	flast, taps := m.backboneForward(ws, img, b, wantTaps)
+	flast, taps, err := m.backboneForward(ws, img, b, wantTaps)
+	if err != nil {
+		return tensor.Tensor{}, fmt.Errorf("forward: %w", err)
+	}
 	ws.done("backbone", t0)
 	ws.put("backbone", flast, b, n, d)
 
@@ -198,8 +207,9 @@ func (m *Model) CheckDataset(i int) error {
 }
 
 // backboneForward runs SPEC.md section 1 and returns F_last [B*N, D] and,
-// when wantTaps, copies of the three ladder taps.
-func (m *Model) backboneForward(ws *Workspace, img []float32, b int, wantTaps bool) ([]float32, [3][]float32) {
+// when wantTaps, copies of the three ladder taps. Only the int8 GEMM can
+// fail (an activation row holding NaN or Inf).
+func (m *Model) backboneForward(ws *Workspace, img []float32, b int, wantTaps bool) ([]float32, [3][]float32, error) {
 	c := m.Cfg
 	n, d, hd := c.Tokens(), c.Dim, c.Dim/c.Heads
 	hidden := c.Hidden()
@@ -231,24 +241,40 @@ func (m *Model) backboneForward(ws *Workspace, img []float32, b int, wantTaps bo
 	att := a.Floats(rows * d)
 	probs := a.Floats(b * c.Heads * n * n)
 	mlp := a.Floats(rows * hidden)
+	var res []float32 // int8: the residual branches' outputs before their addition
+	if m.quant != nil {
+		res = a.Floats(rows * d)
+	}
 	var taps [3][]float32
 	tapAt := c.Taps()
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	for i, blk := range m.blocks {
 		blk.norm1.Forward(h, x)
-		blk.qkv.Forward(qkv, 3*d, h, d, rows, 0, ops.ActNone)
+		if err := m.linear(ws, blk.qkv, qkv, 3*d, h, d, rows, 0, ops.ActNone, nil); err != nil {
+			return nil, taps, fmt.Errorf("block %d: %w", i, err)
+		}
 		nn.Attention(att, d, qkv, 3*d, qkv[d:], 3*d, qkv[2*d:], 3*d, b, n, n, c.Heads, hd, scale, probs)
-		blk.proj.Forward(x, d, att, d, rows, 1, ops.ActNone)
+		if err := m.linear(ws, blk.proj, x, d, att, d, rows, 1, ops.ActNone, res); err != nil {
+			return nil, taps, fmt.Errorf("block %d: %w", i, err)
+		}
 		blk.norm2.Forward(h, x)
-		blk.fc1.Forward(mlp, hidden, h, d, rows, 0, ops.ActGELU)
-		if blk.experts == nil {
-			blk.fc2.Forward(x, d, mlp, hidden, rows, 1, ops.ActNone)
-		} else {
-			// ViTPose+: the shared outputs first, then the chosen
-			// dataset's expert, each added to its columns of x.
+		if err := m.linear(ws, blk.fc1, mlp, hidden, h, d, rows, 0, ops.ActGELU, nil); err != nil {
+			return nil, taps, fmt.Errorf("block %d: %w", i, err)
+		}
+		if err := m.linear(ws, blk.fc2, x, d, mlp, hidden, rows, 1, ops.ActNone, res); err != nil {
+			return nil, taps, fmt.Errorf("block %d: %w", i, err)
+		}
+		if blk.experts != nil {
+			// ViTPose+: the shared outputs first (above), then the
+			// chosen dataset's expert, each added to its columns of x.
 			so := c.SharedOut()
-			blk.fc2.Forward(x, d, mlp, hidden, rows, 1, ops.ActNone)
-			blk.experts[ws.dataset].Forward(x[so:], d, mlp, hidden, rows, 1, ops.ActNone)
+			var r []float32
+			if res != nil {
+				r = res[so:]
+			}
+			if err := m.linear(ws, blk.experts[ws.dataset], x[so:], d, mlp, hidden, rows, 1, ops.ActNone, r); err != nil {
+				return nil, taps, fmt.Errorf("block %d: %w", i, err)
+			}
 		}
 		if wantTaps {
 			for k, t := range tapAt {
@@ -261,7 +287,7 @@ func (m *Model) backboneForward(ws *Workspace, img []float32, b int, wantTaps bo
 	}
 	out := a.Floats(rows * d)
 	m.lastNorm.Forward(out, x)
-	return out, taps
+	return out, taps, nil
 }
 
 // transposeBatch writes dst[b][j][i] = src[b][i][j] for b matrices of r x c.

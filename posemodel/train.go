@@ -100,6 +100,9 @@ func (m *Model) TrainForward(t *nn.Tape, ws *Workspace, images []float32, b int,
 	if len(images) != b*3*c.Input[0]*c.Input[1] {
 		return nil, fmt.Errorf("train forward: %d image values for batch %d of 3x%dx%d", len(images), b, c.Input[0], c.Input[1])
 	}
+	if m.quant != nil {
+		return nil, fmt.Errorf("train forward: the model runs at int8 precision (inference only): train on the float32 checkpoint, loaded at precision float32")
+	}
 	if useSide && m.side == nil {
 		return nil, fmt.Errorf("train forward: the model has no side network")
 	}
@@ -117,7 +120,10 @@ func (m *Model) TrainForward(t *nn.Tape, ws *Workspace, images []float32, b int,
 		flast, taps = m.trainBackbone(t, img, b)
 	} else {
 		ws.arena.Reset()
-		fl, tp := m.backboneForward(ws, images, b, useSide)
+		fl, tp, err := m.backboneForward(ws, images, b, useSide)
+		if err != nil {
+			return nil, fmt.Errorf("train forward: %w", err)
+		}
 		flast = t.Const(fl, b*n, d)
 		if useSide {
 			for k := range taps {

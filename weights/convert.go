@@ -29,6 +29,14 @@ func aliasF32(src []byte) []float32 {
 	return unsafe.Slice((*float32)(p), len(src)/4)
 }
 
+// aliasI8 returns src viewed as int8 values (same bytes, any alignment).
+func aliasI8(src []byte) []int8 {
+	if len(src) == 0 {
+		return []int8{}
+	}
+	return unsafe.Slice((*int8)(unsafe.Pointer(unsafe.SliceData(src))), len(src))
+}
+
 // decodeF32 converts little-endian binary32 values; len(src) == 4*len(dst).
 func decodeF32(dst []float32, src []byte) {
 	for i := range dst {

@@ -29,8 +29,8 @@
 // for any memory-mapped file.
 //
 // Write and Encode produce F32, F16 (round to nearest even, via
-// github.com/x448/float16) and BF16 (round to nearest even, NaN kept NaN)
-// tensors with names sorted and the header padded with spaces so that the data
+// github.com/x448/float16), BF16 (round to nearest even, NaN kept NaN) and I8
+// (int8 values as they are; File.Int8 reads them back) tensors with names sorted and the header padded with spaces so that the data
 // section starts 8-byte aligned. Write is atomic: it writes a temporary file in
 // the target's folder, syncs it and renames it over the target.
 package weights

@@ -2,7 +2,8 @@ package weights
 
 // DType is a safetensors element type, spelled as in the file header ("F32",
 // "BF16", ...). F32, F16 and BF16 can be read as float32 (Float32) and written
-// (Write); the other known types can be listed and read as raw bytes (Raw).
+// (Write); I8 can be read (File.Int8) and written (Tensor.Int8) as int8; the
+// other known types can be listed and read as raw bytes (Raw).
 // A header naming a type not in this list is rejected when the file is parsed.
 type DType string
 

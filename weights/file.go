@@ -147,6 +147,21 @@ func (f *File) Float32(name string) ([]float32, []int, error) {
 	return out[:len(out):len(out)], slices.Clone(info.Shape), nil
 }
 
+// Int8 returns the values of the named I8 tensor, with its shape. The slice
+// aliases the file's memory: read-only and valid only until Close. Other
+// dtypes are an error naming the tensor's dtype.
+func (f *File) Int8(name string) ([]int8, []int, error) {
+	info, err := f.lookup(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if info.DType != I8 {
+		return nil, nil, fmt.Errorf("weights %s: tensor %q: dtype %s, not I8", f.path, name, info.DType)
+	}
+	raw := f.body[info.Begin:info.End:info.End]
+	return aliasI8(raw), slices.Clone(info.Shape), nil
+}
+
 func (f *File) lookup(name string) (Info, error) {
 	if f.closed {
 		return Info{}, fmt.Errorf("weights %s: tensor %q: %w", f.path, name, ErrClosed)

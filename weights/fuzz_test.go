@@ -4,6 +4,7 @@ import (
 	"errors"
 	"maps"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -18,6 +19,7 @@ func FuzzParse(f *testing.F) {
 		f.Add(tc.data)
 	}
 	f.Add(rawFile(`{"a":{"dtype":"F16","shape":[2],"data_offsets":[0,4]},"__metadata__":{"k":"v"}}`, []byte{1, 0x7c, 0, 0x80}))
+	f.Add(rawFile(`{"q":{"dtype":"I8","shape":[2,3],"data_offsets":[4,10]},"s":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, []byte{0, 0, 0x80, 0x3f, 1, 0xff, 0x80, 0x7f, 0, 63}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file, err := Parse("fuzz.safetensors", data)
 		if err != nil {
@@ -46,6 +48,16 @@ func FuzzParse(f *testing.F) {
 			raw, err := file.Raw(name)
 			if err != nil || int64(len(raw)) != info.Bytes() {
 				t.Fatalf("%q: Raw gave %d bytes, %v", name, len(raw), err)
+			}
+			if info.DType == I8 {
+				codes, shape, err := file.Int8(name)
+				if err != nil || int64(len(codes)) != info.NumElements() || len(shape) != len(info.Shape) {
+					t.Fatalf("%q: Int8 gave %d values, shape %v, %v", name, len(codes), shape, err)
+				}
+				tensors = append(tensors, Tensor{Name: name, DType: I8, Shape: shape, Int8: codes})
+				continue
+			} else if _, _, err := file.Int8(name); err == nil {
+				t.Fatalf("%q: Int8 read dtype %s", name, info.DType)
 			}
 			vals, shape, err := file.Float32(name)
 			if !info.DType.IsFloat32Convertible() {
@@ -80,6 +92,13 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("metadata %v became %v", file.Metadata(), file2.Metadata())
 		}
 		for _, tn := range tensors {
+			if tn.DType == I8 {
+				codes, _, err := file2.Int8(tn.Name)
+				if err != nil || !slices.Equal(codes, tn.Int8) {
+					t.Fatalf("%q: I8 values %v became %v after a write (%v)", tn.Name, tn.Int8, codes, err)
+				}
+				continue
+			}
 			vals, _, err := file2.Float32(tn.Name)
 			if err != nil {
 				t.Fatal(err)

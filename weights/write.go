@@ -16,12 +16,22 @@ import (
 
 // Tensor is a tensor to write: Data holds product(Shape) values (1 for a
 // scalar, Shape nil or empty), row-major, which Write stores as DType (F32,
-// F16 or BF16).
+// F16 or BF16). An I8 tensor holds its values in Int8 instead (Data nil),
+// stored as they are (quantized weights, say).
 type Tensor struct {
 	Name  string
 	DType DType
 	Shape []int
 	Data  []float32
+	Int8  []int8 // the values of an I8 tensor
+}
+
+// values returns the number of values t holds for its dtype.
+func (t Tensor) values() int {
+	if t.DType == I8 {
+		return len(t.Int8)
+	}
+	return len(t.Data)
 }
 
 // Write stores tensors and metadata (nil or empty for none) as a safetensors
@@ -99,7 +109,7 @@ func layout(tensors []Tensor, metadata map[string]string) (*fileLayout, error) {
 		if i > 0 && sorted[i-1].Name == t.Name {
 			return nil, fmt.Errorf("tensor %q: duplicate name", t.Name)
 		}
-		n := int64(len(t.Data)) * int64(t.DType.Size())
+		n := int64(t.values()) * int64(t.DType.Size())
 		if !first {
 			h.WriteByte(',')
 		}
@@ -124,8 +134,12 @@ func checkTensor(t Tensor) error {
 		return fmt.Errorf("tensor %q: the name is reserved for metadata", t.Name)
 	case !utf8.ValidString(t.Name):
 		return fmt.Errorf("tensor %q: name is not valid UTF-8", t.Name)
-	case !t.DType.IsFloat32Convertible():
-		return fmt.Errorf("tensor %q: cannot write dtype %q (F32, F16 and BF16 can be written)", t.Name, t.DType)
+	case !t.DType.IsFloat32Convertible() && t.DType != I8:
+		return fmt.Errorf("tensor %q: cannot write dtype %q (F32, F16, BF16 and I8 can be written)", t.Name, t.DType)
+	case t.DType == I8 && t.Data != nil:
+		return fmt.Errorf("tensor %q: an I8 tensor holds its values in Int8, not Data", t.Name)
+	case t.DType != I8 && t.Int8 != nil:
+		return fmt.Errorf("tensor %q: Int8 values need dtype I8, not %s", t.Name, t.DType)
 	}
 	for _, d := range t.Shape {
 		if d < 0 {
@@ -136,8 +150,8 @@ func checkTensor(t Tensor) error {
 	if !ok {
 		return fmt.Errorf("tensor %q: shape %s overflows", t.Name, shapeString(t.Shape))
 	}
-	if int64(len(t.Data)) != need {
-		return fmt.Errorf("tensor %q: %d values for shape %s, which needs %d", t.Name, len(t.Data), shapeString(t.Shape), need)
+	if int64(t.values()) != need {
+		return fmt.Errorf("tensor %q: %d values for shape %s, which needs %d", t.Name, t.values(), shapeString(t.Shape), need)
 	}
 	return nil
 }
@@ -180,6 +194,19 @@ func (l *fileLayout) writeTo(w io.Writer) error {
 	const chunk = 16 << 10 // values per conversion
 	buf := make([]byte, chunk*4)
 	for _, t := range l.tensors {
+		if t.DType == I8 {
+			for start := 0; start < len(t.Int8); start += len(buf) {
+				src := t.Int8[start:min(start+len(buf), len(t.Int8))]
+				dst := buf[:len(src)]
+				for i, v := range src {
+					dst[i] = byte(v)
+				}
+				if _, err := w.Write(dst); err != nil {
+					return err
+				}
+			}
+			continue
+		}
 		size := t.DType.Size()
 		for start := 0; start < len(t.Data); start += chunk {
 			src := t.Data[start:min(start+chunk, len(t.Data))]

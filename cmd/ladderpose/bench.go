@@ -38,6 +38,7 @@ type benchOptions struct {
 	seed          uint64
 	dataset       int
 	device        deviceChoice
+	precision     precisionChoice
 	// place, if set, puts the network on its device instead of -device
 	// (tests use an emulated GPU).
 	place func(devnet.LoadFunc) (*devnet.Net, error)
@@ -60,8 +61,9 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.warmup, "warmup", 2, "untimed forward passes first")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the random weights and input")
 	dev := addDeviceFlag(fs)
+	prec := addPrecisionFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ladderpose bench [-weights W | -size S|B|L|H] [-side] [-batch 1] [-iters 10] [-warmup 2] [-device auto|cpu|cuda]\n\n"+
+		fmt.Fprintln(stderr, "usage: ladderpose bench [-weights W | -size S|B|L|H] [-side] [-batch 1] [-iters 10] [-warmup 2] [-device auto|cpu|cuda] [-precision float32|int8]\n\n"+
 			"Times the network (no cropping or decoding) on a random input batch, on the CPU with\n"+
 			"GOMAXPROCS threads or on the GPU (-device), and prints the median time of each stage,\n"+
 			"images/s and GFLOP/s (2 x the multiply-accumulates of every convolution, linear layer\n"+
@@ -74,6 +76,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	o.device = *dev
+	o.precision = *prec
 	switch {
 	case fs.NArg() != 0:
 		return fmt.Errorf("%w: bench takes no arguments, got %q", errUsage, fs.Args())
@@ -113,9 +116,13 @@ func bench(o benchOptions, stdout, stderr io.Writer) (err error) {
 		if o.weights == "" {
 			fmt.Fprintf(stderr, "bench: building ViT-%s with random weights...\n", o.size)
 			desc = fmt.Sprintf("ViT-%s, random weights (seed %d)", o.size, o.seed)
-			return benchmodel.Random(o.size, o.side, o.seed)
+			m, err := benchmodel.Random(o.size, o.side, o.seed)
+			if err == nil && o.precision == posemodel.PrecisionInt8 {
+				err = m.Quantize()
+			}
+			return m, err
 		}
-		m, err := posemodel.Load(o.weights, posemodel.LoadOptions{InferenceOnly: inferenceOnly})
+		m, err := posemodel.Load(o.weights, posemodel.LoadOptions{InferenceOnly: inferenceOnly, Precision: string(o.precision)})
 		if err != nil {
 			return nil, err
 		}
@@ -221,6 +228,9 @@ func bench(o benchOptions, stdout, stderr io.Writer) (err error) {
 		fmt.Fprintf(w, "GPU: %s, IEEE float32 products; host CPU: %s, GOMAXPROCS %d\n", strings.TrimPrefix(net.Device(), "gpu: "), cpuName(), runtime.GOMAXPROCS(0))
 	} else {
 		fmt.Fprintf(w, "CPU: %s, %d logical CPUs, kernel path %s, GOMAXPROCS %d\n", cpuName(), runtime.NumCPU(), ops.Path(), runtime.GOMAXPROCS(0))
+	}
+	if m.Precision() == posemodel.PrecisionInt8 {
+		fmt.Fprintf(w, "precision: int8 (backbone linear layers as int8 GEMMs, kernel %s)\n", ops.Int8Path())
 	}
 	side := "no side network"
 	if s := cfg.Side; s != nil {

@@ -35,7 +35,9 @@ model's config in the "ladderpose.config" metadata.
 -device says where the network runs (one line on stderr says which): on
 the CPU (GOMAXPROCS threads) the output is bit-identical for any number of
 threads; on a GPU it agrees with the CPU's to float32 rounding and is
-bit-identical from run to run on the same GPU and libraries.
+bit-identical from run to run on the same GPU and libraries. -precision
+int8 runs the backbone's linear layers as int8 GEMMs (CPU only; also
+bit-identical for any number of threads).
 
 An RT-DETR detector folder (config.json with model_type "rt_detr") runs the
 detector instead: IN holds "pixel_values" [B, 3, H, W] (already resized and
@@ -60,6 +62,7 @@ func runForward(args []string, stdout, stderr io.Writer) (err error) {
 	batch := fs.Int("batch", 0, "run at most this many images at once (0: the whole input)")
 	dataset := fs.Int("dataset", 0, "the ViTPose+ expert to use: Hugging Face's dataset_index (0: COCO)")
 	dev := addDeviceFlag(fs)
+	prec := addPrecisionFlag(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, forwardUsage)
 		fs.PrintDefaults()
@@ -77,13 +80,13 @@ func runForward(args []string, stdout, stderr io.Writer) (err error) {
 		return fmt.Errorf("%w: -batch %d must not be negative", errUsage, *batch)
 	}
 	if isDetector(*weightsPath) {
-		if *side != "" || *dataset != 0 {
-			return fmt.Errorf("%w: -side and -dataset are for pose models, and %s is an RT-DETR detector", errUsage, *weightsPath)
+		if *side != "" || *dataset != 0 || *prec != "" {
+			return fmt.Errorf("%w: -side, -dataset and -precision are for pose models, and %s is an RT-DETR detector", errUsage, *weightsPath)
 		}
 		return forwardDetector(*weightsPath, *input, *output, *dump, stderr)
 	}
 	m, net, err := loadNet(*dev, stderr, func(inferenceOnly bool) (*posemodel.Model, error) {
-		return posemodel.Load(*weightsPath, posemodel.LoadOptions{SidePath: *side, InferenceOnly: inferenceOnly})
+		return posemodel.Load(*weightsPath, posemodel.LoadOptions{SidePath: *side, InferenceOnly: inferenceOnly, Precision: string(*prec)})
 	})
 	if err != nil {
 		return err

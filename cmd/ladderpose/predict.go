@@ -83,6 +83,7 @@ func runPredict(args []string, stdout, stderr io.Writer) (err error) {
 	batch := fs.Int("batch", ladderpose.DefaultBatchSize, "people per network batch")
 	dataset := fs.Int("dataset", 0, "the ViTPose+ expert to use: Hugging Face's dataset_index (0: COCO)")
 	dev := addDeviceFlag(fs)
+	prec := addPrecisionFlag(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, predictUsage)
 		fs.PrintDefaults()
@@ -133,6 +134,9 @@ func runPredict(args []string, stdout, stderr io.Writer) (err error) {
 		ladderpose.WithDataset(*dataset)}
 	if *side != "" {
 		opts = append(opts, ladderpose.WithSide(*side))
+	}
+	if *prec != "" {
+		opts = append(opts, ladderpose.WithPrecision(string(*prec)))
 	}
 	if *detector != "" {
 		if *det != "" || len(boxFlags) > 0 {
