@@ -75,3 +75,28 @@ func writeFileAtomic(path string, data []byte) error {
 	}
 	return nil
 }
+
+// openEstimator loads the estimator of predict and video (the bundled demo
+// model when weightsPath is empty) with opts plus those of the optional
+// flags that are set, and says on stderr where it runs and what it had to
+// change (Estimator.Warnings), each line prefixed with the command's name.
+func openEstimator(cmd, weightsPath, side string, prec precisionChoice, detector string, personThr float64, stderr io.Writer, opts ...ladderpose.Option) (*ladderpose.Estimator, error) {
+	if side != "" {
+		opts = append(opts, ladderpose.WithSide(side))
+	}
+	if prec != "" {
+		opts = append(opts, ladderpose.WithPrecision(string(prec)))
+	}
+	if detector != "" {
+		opts = append(opts, ladderpose.WithDetector(detector), ladderpose.WithPersonThreshold(personThr))
+	}
+	est, err := loadEstimator(weightsPath, opts...)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintln(stderr, "ladderpose: device: "+est.Device())
+	for _, w := range est.Warnings() {
+		fmt.Fprintln(stderr, cmd+": warning: "+w)
+	}
+	return est, nil
+}

@@ -129,30 +129,16 @@ func runPredict(args []string, stdout, stderr io.Writer) (err error) {
 		}
 	}
 
-	opts := []ladderpose.Option{ladderpose.WithDecode(*decode), ladderpose.WithFlipTest(*flip),
-		ladderpose.WithBatchSize(*batch), ladderpose.WithHeatmaps(*hmDir != ""), ladderpose.WithDevice(string(*dev)),
-		ladderpose.WithDataset(*dataset)}
-	if *side != "" {
-		opts = append(opts, ladderpose.WithSide(*side))
+	if *detector != "" && (*det != "" || len(boxFlags) > 0) {
+		return fmt.Errorf("%w: -detector finds the boxes itself: not with -det or -box", errUsage)
 	}
-	if *prec != "" {
-		opts = append(opts, ladderpose.WithPrecision(string(*prec)))
-	}
-	if *detector != "" {
-		if *det != "" || len(boxFlags) > 0 {
-			return fmt.Errorf("%w: -detector finds the boxes itself: not with -det or -box", errUsage)
-		}
-		opts = append(opts, ladderpose.WithDetector(*detector), ladderpose.WithPersonThreshold(*personThr))
-	}
-	est, err := loadEstimator(*weightsPath, opts...)
+	est, err := openEstimator("predict", *weightsPath, *side, *prec, *detector, *personThr, stderr,
+		ladderpose.WithDecode(*decode), ladderpose.WithFlipTest(*flip), ladderpose.WithBatchSize(*batch),
+		ladderpose.WithHeatmaps(*hmDir != ""), ladderpose.WithDevice(string(*dev)), ladderpose.WithDataset(*dataset))
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, est.Close()) }()
-	fmt.Fprintln(stderr, "ladderpose: device: "+est.Device())
-	for _, w := range est.Warnings() {
-		fmt.Fprintln(stderr, "predict: warning: "+w)
-	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

@@ -120,6 +120,7 @@ func runVideo(args []string, stdout, stderr io.Writer) (err error) {
 	batch := fs.Int("batch", ladderpose.DefaultBatchSize, "people per network batch")
 	flip := fs.Bool("flip", true, "flip test (run the mirrored crop too and average)")
 	dev := addDeviceFlag(fs)
+	prec := addPrecisionFlag(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, videoUsage)
 		fs.PrintDefaults()
@@ -142,23 +143,12 @@ func runVideo(args []string, stdout, stderr io.Writer) (err error) {
 		return fmt.Errorf("%w: -max-missed %d must be at least 1", errUsage, *maxMissed)
 	}
 
-	opts := []ladderpose.Option{ladderpose.WithFlipTest(*flip), ladderpose.WithBatchSize(*batch),
-		ladderpose.WithDevice(string(*dev)), ladderpose.WithDataset(*dataset)}
-	if *side != "" {
-		opts = append(opts, ladderpose.WithSide(*side))
-	}
-	if *detector != "" {
-		opts = append(opts, ladderpose.WithDetector(*detector), ladderpose.WithPersonThreshold(*personThr))
-	}
-	est, err := loadEstimator(*weightsPath, opts...)
+	est, err := openEstimator("video", *weightsPath, *side, *prec, *detector, *personThr, stderr,
+		ladderpose.WithFlipTest(*flip), ladderpose.WithBatchSize(*batch), ladderpose.WithDevice(string(*dev)), ladderpose.WithDataset(*dataset))
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, est.Close()) }()
-	fmt.Fprintln(stderr, "ladderpose: device: "+est.Device())
-	for _, w := range est.Warnings() {
-		fmt.Fprintln(stderr, "video: warning: "+w)
-	}
 
 	// Ctrl-C cancels intr: the decoder stops, the frame in the network
 	// finishes (it runs under a context that is not cancelled), and the

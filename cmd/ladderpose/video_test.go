@@ -91,6 +91,14 @@ func TestVideoCommand(t *testing.T) {
 	if err := json.Unmarshal(b, &rs); err != nil || len(rs) != 9 {
 		t.Fatalf("COCO results: %d, err %v", len(rs), err)
 	}
+	// -precision int8 runs the same clip.
+	out8 := filepath.Join(dir, "p8.jsonl")
+	if err := runVideo([]string{"-box", "40,10,60,100", "-precision", "int8", "-out", out8, in}, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if r8 := readJSONLines(t, out8); len(r8) != 9 || len(r8[8].People) != 1 {
+		t.Errorf("-precision int8: %d lines", len(r8))
+	}
 	n := countFrames(t, drawn)
 	info, err := video.Probe(context.Background(), drawn)
 	if err != nil {
