@@ -143,7 +143,7 @@ func newCSPRep(cfg *Config, get getter, p string) (*cspRep, error) {
 	r := &cspRep{hidden: hid, conv12: &convLayer{name: p + ".conv1/conv2", conv: conv12, p: conv12.Params(), act: act}}
 	for i := 0; i < 3; i++ {
 		name := fmt.Sprintf("%s.bottlenecks.%d", p, i)
-		conv, err := repVGG(get, name, hid, eps)
+		conv, err := repVGG(get, name, hid, eps, act.fused)
 		if err != nil {
 			return nil, err
 		}
@@ -348,7 +348,6 @@ func (e *hybridEncoder) runAIFI(ws *workspace, i int, x []float32, n, h, w int) 
 			ops.LayerNorm(t, t, c, l.ln2g, l.ln2b, eps)
 		}
 		l.fc1.Forward(ffn, f, t, c, rows, 0, encAct.fused)
-		encAct.applyUnfused(ws, ffn)
 		l.fc2.Forward(t, c, ffn, f, rows, 1, ops.ActNone) // t += fc2(act(fc1(t)))
 		if !cfg.NormalizeBefore {
 			ops.LayerNorm(t, t, c, l.ln2g, l.ln2b, eps)

@@ -6,11 +6,11 @@ import (
 	"github.com/ladderpose/ladderpose/ops"
 )
 
-// activation is one of Hugging Face's ACT2FN functions: relu and gelu run
-// fused in the GEMM epilogue, silu (x * sigmoid(x)) as a pass of its own.
+// activation is one of Hugging Face's ACT2FN functions: relu, gelu and silu
+// (x * sigmoid(x)) run fused in the GEMM epilogue (silu bit-identical to
+// the separate pass siLU).
 type activation struct {
 	fused ops.Act
-	silu  bool
 }
 
 // actByName maps a config's activation name (checked by ParseConfig) to an
@@ -22,16 +22,9 @@ func actByName(name string) activation {
 	case "gelu":
 		return activation{fused: ops.ActGELU}
 	case "silu", "swish":
-		return activation{silu: true}
+		return activation{fused: ops.ActSiLU}
 	}
 	return activation{}
-}
-
-// applyUnfused applies the part of the activation the GEMM did not fuse.
-func (a activation) applyUnfused(ws *workspace, x []float32) {
-	if a.silu {
-		siLU(x)
-	}
 }
 
 // apply applies the whole activation to x in place.
@@ -41,25 +34,19 @@ func (a activation) apply(ws *workspace, x []float32) {
 		ops.ReLU(x, x)
 	case ops.ActGELU:
 		ops.GELU(x, x)
+	case ops.ActSiLU:
+		siLU(x)
 	}
-	a.applyUnfused(ws, x)
 }
 
-// siLU computes x = x * sigmoid(x) in place (torch.nn.SiLU), in parallel
-// chunks (element-wise, so deterministic), each chunk's sigmoid in a
-// buffer of its own on the stack.
+// siLU computes x = x * sigmoid(x) in place (torch.nn.SiLU, as ops.SiLU
+// and the ActSiLU epilogue compute it), in parallel chunks (element-wise,
+// so deterministic).
 func siLU(x []float32) {
 	const chunk = 4096
 	ops.ParallelFor((len(x)+chunk-1)/chunk, 4, func(lo, hi int) {
-		var buf [chunk]float32
-		for c := lo; c < hi; c++ {
-			p := x[c*chunk : min((c+1)*chunk, len(x))]
-			sg := buf[:len(p)]
-			ops.Sigmoid(sg, p)
-			for i, v := range p {
-				p[i] = v * sg[i]
-			}
-		}
+		p := x[lo*chunk : min(hi*chunk, len(x))]
+		ops.SiLU(p, p)
 	})
 }
 
@@ -86,12 +73,26 @@ func newConvBN(get getter, name, convName, bnName string, in, out, k, stride int
 func (c *convLayer) outSize(h, w int) (int, int) { return c.p.OutSize(h, w) }
 
 // forward computes dst [n, OutC, oh, ow] = act(conv(src [n, InC, h, w])).
+// Stride-1 convolutions with a kernel larger than 1x1 (the ResNet blocks',
+// the RepVGG blocks') pad their input once (ops.PadPlanes, into the
+// workspace) and run ops.Conv2D.ForwardPadded, whose patch panels are
+// contiguous copies of the padded rows; the result is bit-identical to
+// Forward's.
 func (c *convLayer) forward(ws *workspace, dst, src []float32, n, h, w int) (oh, ow int, err error) {
 	oh, ow = c.p.OutSize(h, w)
-	if err := c.conv.Forward(dst[:n*c.p.OutC*oh*ow], src[:n*c.p.InC*h*w], n, h, w, nil); err != nil {
+	p := &c.p
+	out, in := dst[:n*p.OutC*oh*ow], src[:n*p.InC*h*w]
+	if pad := p.PadH; (p.KH > 1 || p.KW > 1) && p.StrideH == 1 && p.StrideW == 1 && p.DilH == 1 && p.DilW == 1 &&
+		p.Groups == 1 && p.PadW == pad && pad > 0 {
+		xp := ws.buf(kindPad, 0, n*p.InC*(h+2*pad)*(w+2*pad))
+		ops.PadPlanes(xp, in, n*p.InC, h, w, pad)
+		err = c.conv.ForwardPadded(out, xp, n, h, w, pad)
+	} else {
+		err = c.conv.Forward(out, in, n, h, w, nil)
+	}
+	if err != nil {
 		return 0, 0, fmt.Errorf("%s: %w", c.name, err)
 	}
-	c.act.applyUnfused(ws, dst[:n*c.p.OutC*oh*ow])
 	return oh, ow, nil
 }
 
@@ -118,11 +119,7 @@ func maxPool3x3s2(dst, src []float32, planes, h, w int) (oh, ow int) {
 				y0, y1 := max(2*y-1, 0), min(2*y+2, h)
 				copy(col, in[y0*w:(y0+1)*w])
 				for yy := y0 + 1; yy < y1; yy++ {
-					r := in[yy*w : (yy+1)*w]
-					r = r[:len(col)]
-					for x, v := range r {
-						col[x] = max(col[x], v) // branch-free; NaN if either is
-					}
+					maxInto(col, in[yy*w:(yy+1)*w])
 				}
 				o := out[y*ow : (y+1)*ow]
 				// x = 0: columns 0 and 1 (and only 0 when w == 1).
@@ -177,6 +174,15 @@ func avgPool2x2Ceil(dst, src []float32, planes, h, w int) (oh, ow int) {
 	return oh, ow
 }
 
+// maxIntoGeneric computes col[i] = max(col[i], r[i]) in plain Go (the
+// reference for the assembly).
+func maxIntoGeneric(col, r []float32) {
+	r = r[:len(col)]
+	for x, v := range r {
+		col[x] = max(col[x], v) // branch-free; NaN if either is
+	}
+}
+
 // addInPlace computes dst += src element-wise.
 func addInPlace(dst, src []float32) {
 	const chunk = 1 << 14
@@ -190,14 +196,17 @@ func addInPlace(dst, src []float32) {
 }
 
 // addReLU computes dst = max(dst + src, 0) element-wise (addInPlace then
-// ops.ReLU in one pass, with the same results).
+// ops.ReLU, chunk by chunk while it is in cache, with the same results).
 func addReLU(dst, src []float32) {
-	const chunk = 1 << 14
-	ops.ParallelFor((len(dst)+chunk-1)/chunk, 1, func(lo, hi int) {
-		d := dst[lo*chunk : min(hi*chunk, len(dst))]
-		s := src[lo*chunk : lo*chunk+len(d)]
-		for i := range d {
-			d[i] = max(d[i]+s[i], 0)
+	const chunk = 1 << 12
+	ops.ParallelFor((len(dst)+chunk-1)/chunk, 4, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			d := dst[c*chunk : min((c+1)*chunk, len(dst))]
+			s := src[c*chunk : c*chunk+len(d)]
+			for i := range d {
+				d[i] += s[i]
+			}
+			ops.ReLU(d, d)
 		}
 	})
 }
@@ -232,6 +241,7 @@ const (
 	kindCSP             // CSP temporaries 0..3, and the concatenation (4)
 	kindAIFI            // AIFI temporaries
 	kindInput           // the preprocessed batch
+	kindPad             // a convolution's zero-padded input
 	numKinds
 )
 

@@ -136,8 +136,9 @@ func bnAffine(get getter, name string, c int, eps float64) (scale, shift []float
 
 // repVGG loads a RepVGG block's two branches (3x3 conv + BN and 1x1 conv +
 // BN, both of width c) and folds them into one 3x3 convolution: the 1x1
-// kernel adds to the centre tap, the biases add.
-func repVGG(get getter, prefix string, c int, eps float64) (*ops.Conv2D, error) {
+// kernel adds to the centre tap, the biases add. act (the block's activation,
+// fused in the convolution's epilogue) follows the sum.
+func repVGG(get getter, prefix string, c int, eps float64, act ops.Act) (*ops.Conv2D, error) {
 	w3, b3, err := convBNWeights(get, prefix+".conv1.conv.weight", prefix+".conv1.norm", c, c, 3, eps)
 	if err != nil {
 		return nil, err
@@ -152,7 +153,7 @@ func repVGG(get getter, prefix string, c int, eps float64) (*ops.Conv2D, error) 
 		}
 		b3[o] += b1[o]
 	}
-	conv, err := ops.NewConv2D(w3, b3, ops.Conv2DParams{InC: c, OutC: c, KH: 3, KW: 3, PadH: 1, PadW: 1})
+	conv, err := ops.NewConv2D(w3, b3, ops.Conv2DParams{InC: c, OutC: c, KH: 3, KW: 3, PadH: 1, PadW: 1, Act: act})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", prefix, err)
 	}

@@ -47,7 +47,7 @@ func (p Conv2DParams) validate() error {
 		return fmt.Errorf("padding %dx%d: must not be negative", p.PadH, p.PadW)
 	case p.InC%q.Groups != 0 || p.OutC%q.Groups != 0:
 		return fmt.Errorf("channels %d -> %d do not split into %d groups", p.InC, p.OutC, q.Groups)
-	case p.Act > ActGELU:
+	case p.Act > ActSiLU:
 		return fmt.Errorf("unknown activation %d", p.Act)
 	}
 	return nil
@@ -428,52 +428,112 @@ func (c *Conv2D) tapRows(j0, j1, h, w, ow int) kRange {
 // bFiller). Entry (r, t), with (ci, ky*KW + kx) = c.patchRow(r), is
 // x[base(r) + off[t]], x being the zero-padded input [ig, hp, wp], base(r) =
 // ci*hp*wp + ky*DilH*wp + kx*DilW and off[t] the padded-input offset of the
-// block's output position t. A full panel whose offsets are consecutive (stride 1,
-// within one output row) reads one contiguous run per row r.
+// block's output position t. A full panel whose offsets are consecutive
+// (stride 1, within one output row) reads one contiguous run per row r; a
+// panel that spans two output rows reads one run per row part.
 func packPaddedPanels(dst, x []float32, c *Conv2D, pp paddedInput, off []int, pc, kcb, jp0, jp1, nr int) {
 	p := &c.p
 	plane := pp.hp * pp.wp
-	// Runs of consecutive panels whose sources follow each other in x
+	// Runs of consecutive full panels whose sources follow each other in x
 	// (the panels of one output row, at stride 1): one call copies a patch
-	// row into all of them. A panel that is not contiguous in x (ragged,
-	// across output rows, strided) is a run of its own, gathered.
-	type run struct{ jp, n, src int } // src < 0: gather
+	// row into all of them. The other panels (ragged, across output rows,
+	// strided) are split into pieces: maximal runs of consecutive sources
+	// within the panel, and the zero columns past the block's last position.
+	type run struct{ jp, n, src int }
+	type piece struct{ d, n, src int } // d: offset in dst of row 0; src < 0: zeros
+	type split struct{ jp, a, b, t1 int }
 	var runs [maxColBlock / 4]run
-	nrun := 0
+	var pieces [maxColBlock + maxColBlock/4]piece
+	var splits [maxColBlock / 4]split
+	nrun, npiece, nsplit := 0, 0, 0
+	fast := nr == 16 || nr == 32
 	for jp := jp0; jp < jp1; jp++ {
 		t0 := jp * nr
 		o := off[t0:min(t0+nr, len(off))]
-		src := -1
-		if nr == 16 && len(o) == nr && o[nr-1]-o[0] == nr-1 {
-			src = o[0]
+		if fast && len(o) == nr && o[nr-1]-o[0] == nr-1 {
+			src := o[0]
+			if nrun > 0 {
+				if l := &runs[nrun-1]; src == l.src+nr*l.n && l.jp+l.n == jp {
+					l.n++ // continues the previous run
+					continue
+				}
+			}
+			runs[nrun] = run{jp, 1, src}
+			nrun++
+			continue
 		}
-		if nrun > 0 {
-			if l := &runs[nrun-1]; src >= 0 && l.src >= 0 && src == l.src+16*l.n {
-				l.n++ // continues the previous run
+		if nr == 32 && len(o) == nr {
+			// Two runs (a panel across two output rows): one blend of two
+			// 32-value reads per row, if both reads stay inside x.
+			t1 := 1
+			for t1 < nr && o[t1] == o[t1-1]+1 {
+				t1++
+			}
+			u := t1 + 1
+			for u < nr && o[u] == o[u-1]+1 {
+				u++
+			}
+			reach := (p.KH-1)*p.DilH*pp.wp + (p.KW-1)*p.DilW // the farthest tap
+			if u == nr && o[t1]-t1 >= 0 && max(o[0], o[t1]-t1)+31+reach < plane {
+				splits[nsplit] = split{jp, o[0], o[t1] - t1, t1}
+				nsplit++
 				continue
 			}
 		}
-		runs[nrun] = run{jp, 1, src}
-		nrun++
+		d := (jp - jp0) * kcb * nr
+		for t := 0; t < len(o); {
+			u := t + 1
+			for u < len(o) && o[u] == o[u-1]+1 {
+				u++
+			}
+			pieces[npiece] = piece{d + t, u - t, o[t]}
+			npiece++
+			t = u
+		}
+		if len(o) < nr {
+			pieces[npiece] = piece{d + len(o), nr - len(o), -1}
+			npiece++
+		}
+	}
+	// base(r) of the block's rows.
+	var basesBuf [256]int
+	bases := basesBuf[:0]
+	if kcb <= len(basesBuf) {
+		bases = basesBuf[:kcb]
+	} else {
+		bases = make([]int, kcb)
+	}
+	for i := range bases {
+		ci, tap := c.patchRow(pc + i)
+		bases[i] = ci*plane + tap/p.KW*p.DilH*pp.wp + tap%p.KW*p.DilW
+	}
+	if nr == 32 {
+		// A run at a time, all of its rows in one call.
+		for _, r := range runs[:nrun] {
+			copyPanelRows32(dst[(r.jp-jp0)*kcb*nr:], x, bases, r.src, r.n, kcb)
+		}
+		nrun = 0
+		for _, q := range splits[:nsplit] {
+			copyPanelRowsSplit32(dst[(q.jp-jp0)*kcb*nr:], x, bases, q.a, q.b, q.t1)
+		}
 	}
 	// Row by row (one tap of one channel): the reads walk along the rows
 	// of one input plane, the writes go one line to each panel (all of
 	// them in L2).
-	for i := 0; i < kcb; i++ {
-		ci, tap := c.patchRow(pc + i)
-		base := ci*plane + tap/p.KW*p.DilH*pp.wp + tap%p.KW*p.DilW
+	for i, base := range bases {
 		for _, r := range runs[:nrun] {
-			d := ((r.jp-jp0)*kcb + i) * nr
-			if r.src >= 0 {
-				copyRuns16(dst[d:], kcb*nr, x[base+r.src:], r.n)
-				continue
+			copyRuns16(dst[((r.jp-jp0)*kcb+i)*nr:], kcb*nr, x[base+r.src:], r.n)
+		}
+		for _, q := range pieces[:npiece] {
+			di := dst[q.d+i*nr : q.d+i*nr+q.n]
+			switch {
+			case q.src < 0:
+				clear(di)
+			case q.n == 1:
+				di[0] = x[base+q.src]
+			default:
+				copy(di, x[base+q.src:base+q.src+q.n])
 			}
-			di := dst[d : d+nr]
-			o := off[r.jp*nr : min(r.jp*nr+nr, len(off))]
-			for t, v := range o {
-				di[t] = x[base+v]
-			}
-			clear(di[len(o):])
 		}
 	}
 }
@@ -556,6 +616,8 @@ func im2colPanels(dst, x []float32, p *Conv2DParams, r, h, w, ow, j0, cols, i, k
 				} else {
 					copy(d, src)
 				}
+			} else if sw == 2 {
+				gatherEven(d, row[ix:])
 			} else {
 				for k := range d {
 					d[k] = row[ix+k*sw]

@@ -6,6 +6,13 @@ package ops
 // ReLU computes dst[i] = max(src[i], 0) (NaN stays NaN).
 func ReLU(dst, src []float32) {
 	src = src[:len(dst)]
+	done := reluBody(dst, src) // AVX2 where the CPU has it
+	reluGeneric(dst[done:], src[done:])
+}
+
+// reluGeneric is ReLU in plain Go (the reference for the assembly).
+func reluGeneric(dst, src []float32) {
+	src = src[:len(dst)]
 	for i, v := range src {
 		dst[i] = max(v, 0)
 	}
@@ -46,6 +53,22 @@ func sigmoidWith(dst, src []float32, exp func(dst, src []float32, a, b float32) 
 	}
 }
 
+// SiLU computes dst[i] = src[i] * s[i] (torch.nn.SiLU), s[i] being
+// Sigmoid's value for src[i]: bit-identical to calling Sigmoid on the whole
+// of src and multiplying, whatever the length (Sigmoid's values do not
+// depend on where a slice starts or ends). dst may be src.
+func SiLU(dst, src []float32) {
+	src = src[:len(dst)]
+	var buf [256]float32
+	for len(dst) > 0 {
+		n := min(len(dst), len(buf))
+		e := buf[:n]
+		expAffine(e, src[:n], -1, 0) // Sigmoid's exp(-x)
+		siluFinish(dst[:n], src[:n], e)
+		dst, src = dst[n:], src[n:]
+	}
+}
+
 // applyAct applies an activation in place.
 func applyAct(x []float32, act Act) {
 	switch act {
@@ -53,5 +76,7 @@ func applyAct(x []float32, act Act) {
 		ReLU(x, x)
 	case ActGELU:
 		GELU(x, x)
+	case ActSiLU:
+		SiLU(x, x)
 	}
 }

@@ -27,6 +27,7 @@ const (
 	ActNone Act = iota
 	ActReLU
 	ActGELU // exact erf form: x * (1 + erf(x/sqrt2)) / 2
+	ActSiLU // x * sigmoid(x), bit for bit as SiLU computes it
 )
 
 // Epilogue is work fused into a GEMM after the product: C = act(alpha*A*B +

@@ -26,6 +26,12 @@ func sgemm6x16AVX2N(np, kc int, a *float32, ars, aks, apanel int, b, c *float32,
 //go:noescape
 func sgemm12x32AVX512(kc int, a *float32, ars, aks int, b, c *float32, ldc int, alpha, beta float32)
 
+// sgemm4x32AVX512 is sgemm12x32AVX512 on rows 0-3 of the tile, storing
+// only the first rows (1 to 4) of them, bit for bit the same values.
+//
+//go:noescape
+func sgemm4x32AVX512(kc int, a *float32, ars, aks int, b, c *float32, ldc int, alpha, beta float32, rows int)
+
 // The wrappers check the slice bounds once per tile, so a driver bug panics
 // instead of reading or writing out of bounds.
 func microAVX2(kc int, a []float32, ars, aks int, b, c []float32, ldc int, alpha, beta float32) {
@@ -43,9 +49,19 @@ func microAVX512(kc int, a []float32, ars, aks int, b, c []float32, ldc int, alp
 	sgemm12x32AVX512(kc, &a[0], ars, aks, &b[0], &c[0], ldc, alpha, beta)
 }
 
+// microRows4AVX512 computes rows 0-3 of a 12 x 32 tile (reading 4 rows
+// of A) and stores the first rows of them (1 to 4).
+func microRows4AVX512(kc int, a []float32, ars, aks int, b, c []float32, ldc int, alpha, beta float32, rows int) {
+	if rows < 1 || rows > 4 {
+		panic("ops: microRows4AVX512: rows out of range")
+	}
+	_, _, _ = a[3*ars+(kc-1)*aks], b[kc*32-1], c[(rows-1)*ldc+31]
+	sgemm4x32AVX512(kc, &a[0], ars, aks, &b[0], &c[0], ldc, alpha, beta, rows)
+}
+
 var (
 	kernelAVX2   = &kernel{name: PathAVX2, mr: 6, nr: 16, kc: 256, mc: 192, nc: 3072, micro: microAVX2, microN: microAVX2N}
-	kernelAVX512 = &kernel{name: PathAVX512, mr: 12, nr: 32, kc: 256, mc: 192, nc: 3072, micro: microAVX512}
+	kernelAVX512 = &kernel{name: PathAVX512, mr: 12, nr: 32, kc: 256, mc: 192, nc: 3072, micro: microAVX512, microRows4: microRows4AVX512}
 )
 
 func pickKernel() *kernel {

@@ -391,3 +391,135 @@ avx512_store:
 	STORE_AVX512(Z22, Z23)
 	VZEROUPPER
 	RET
+
+// ---------------------------------------------------------------------------
+// sgemm4x32AVX512: 4 rows of sgemm12x32AVX512's tile (rows 0-3 of a panel
+// read through ars and aks), storing only the first `rows` (1 to 4) of
+// them: the ragged last row panel of a GEMM whose M is not a multiple of
+// 12 (64 output channels: 5 panels of 12 and 4 rows) without computing 12
+// rows. Every value is computed as in sgemm12x32AVX512 (the same FMAs in the
+// same order, the same alpha and beta steps), so the result is bit for bit
+// the same.
+//
+// Register plan:
+//	Z0..Z7    accumulators; row i of the tile is Z(2i) (columns 0-15), Z(2i+1) (16-31)
+//	Z24, Z25  the current row of B (32 values)
+//	Z26, Z27  A[i][p] broadcast, alternating between rows
+//	Z28       alpha, then beta, in the epilogue
+//	SI        A row 0 at column p, R10 row 3; rows 1 and 2 are SI+R9, SI+2*R9
+//	R9 ars and R11 aks in bytes, DI b, CX kc%4, BX kc/4 then rows left to
+//	store, DX c, R8 ldc in bytes
+//
+// Loop: the k loop unrolled 4 times, then the kc%4 remainder; each k step
+// loads one B row (2 vectors), broadcasts 4 A values and issues 8 FMAs.
+
+#define KSTEP4_AVX512 \
+	VMOVUPS (DI), Z24; \
+	VMOVUPS 64(DI), Z25; \
+	VBROADCASTSS (SI), Z26; \
+	VFMADD231PS Z24, Z26, Z0; \
+	VFMADD231PS Z25, Z26, Z1; \
+	VBROADCASTSS (SI)(R9*1), Z27; \
+	VFMADD231PS Z24, Z27, Z2; \
+	VFMADD231PS Z25, Z27, Z3; \
+	VBROADCASTSS (SI)(R9*2), Z26; \
+	VFMADD231PS Z24, Z26, Z4; \
+	VFMADD231PS Z25, Z26, Z5; \
+	VBROADCASTSS (R10), Z27; \
+	VFMADD231PS Z24, Z27, Z6; \
+	VFMADD231PS Z25, Z27, Z7; \
+	ADDQ R11, SI; \
+	ADDQ R11, R10; \
+	ADDQ $128, DI
+
+// func sgemm4x32AVX512(kc int, a *float32, ars, aks int, b, c *float32, ldc int, alpha, beta float32, rows int)
+TEXT ·sgemm4x32AVX512(SB), NOSPLIT, $0-72
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ ars+16(FP), R9
+	SHLQ $2, R9
+	MOVQ aks+24(FP), R11
+	SHLQ $2, R11
+	LEAQ (SI)(R9*2), R10
+	ADDQ R9, R10
+	MOVQ b+32(FP), DI
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	SHLQ $2, R8
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+	MOVQ CX, BX
+	SHRQ $2, BX
+	ANDQ $3, CX
+	TESTQ BX, BX
+	JZ   r4_rem
+
+r4_loop4:
+	KSTEP4_AVX512
+	KSTEP4_AVX512
+	KSTEP4_AVX512
+	KSTEP4_AVX512
+	DECQ BX
+	JNZ  r4_loop4
+
+r4_rem:
+	TESTQ CX, CX
+	JZ    r4_done
+
+r4_loop1:
+	KSTEP4_AVX512
+	DECQ CX
+	JNZ  r4_loop1
+
+r4_done:
+	VBROADCASTSS alpha+56(FP), Z28
+	VMULPS Z28, Z0, Z0
+	VMULPS Z28, Z1, Z1
+	VMULPS Z28, Z2, Z2
+	VMULPS Z28, Z3, Z3
+	VMULPS Z28, Z4, Z4
+	VMULPS Z28, Z5, Z5
+	VMULPS Z28, Z6, Z6
+	VMULPS Z28, Z7, Z7
+	MOVQ rows+64(FP), BX
+
+	MOVL beta+60(FP), AX
+	ANDL $0x7fffffff, AX
+	JZ   r4_store
+
+	VBROADCASTSS beta+60(FP), Z28
+	BETA_AVX512(Z0, Z1)
+	DECQ BX
+	JZ   r4_ret
+	BETA_AVX512(Z2, Z3)
+	DECQ BX
+	JZ   r4_ret
+	BETA_AVX512(Z4, Z5)
+	DECQ BX
+	JZ   r4_ret
+	BETA_AVX512(Z6, Z7)
+	JMP  r4_ret
+
+r4_store:
+	STORE_AVX512(Z0, Z1)
+	DECQ BX
+	JZ   r4_ret
+	STORE_AVX512(Z2, Z3)
+	DECQ BX
+	JZ   r4_ret
+	STORE_AVX512(Z4, Z5)
+	DECQ BX
+	JZ   r4_ret
+	STORE_AVX512(Z6, Z7)
+
+r4_ret:
+	VZEROUPPER
+	RET

@@ -154,6 +154,238 @@ copydone:
 	VZEROUPPER
 	RET
 
+// func copyPanelRows32AVX2(dst, x []float32, bases []int, src, n, kcb int)
+//
+// For each row i < len(bases) and run r < n, copies the 32 values at
+// x[bases[i]+src+32*r:] to dst[(r*kcb+i)*32:]: row i of n consecutive
+// kcb x 32 GEMM panels from one contiguous run of x per row (the Go caller
+// checks the bounds).
+// Register plan: DI dst at row i of panel 0, SI x, BX bases, DX rows left,
+// R8 src in bytes, R9 panel stride (kcb*128 bytes), R10 n, R11 runs left,
+// R12 source address, R13 destination address, Y0..Y3 a run.
+// Loop: rows outer, runs inner, one run (four 32-byte loads and stores)
+// per iteration.
+TEXT ·copyPanelRows32AVX2(SB), NOSPLIT, $0-96
+	MOVQ dst_base+0(FP), DI
+	MOVQ x_base+24(FP), SI
+	MOVQ bases_base+48(FP), BX
+	MOVQ bases_len+56(FP), DX
+	MOVQ src+72(FP), R8
+	SHLQ $2, R8
+	MOVQ n+80(FP), R10
+	MOVQ kcb+88(FP), R9
+	SHLQ $7, R9
+	TESTQ DX, DX
+	JZ    cprdone
+	TESTQ R10, R10
+	JZ    cprdone
+
+cprrow:
+	MOVQ (BX), R12
+	SHLQ $2, R12
+	ADDQ SI, R12
+	ADDQ R8, R12
+	MOVQ DI, R13
+	MOVQ R10, R11
+
+cprrun:
+	VMOVUPS (R12), Y0
+	VMOVUPS 32(R12), Y1
+	VMOVUPS 64(R12), Y2
+	VMOVUPS 96(R12), Y3
+	VMOVUPS Y0, (R13)
+	VMOVUPS Y1, 32(R13)
+	VMOVUPS Y2, 64(R13)
+	VMOVUPS Y3, 96(R13)
+	ADDQ $128, R12
+	ADDQ R9, R13
+	DECQ R11
+	JNZ  cprrun
+
+	ADDQ $8, BX
+	ADDQ $128, DI
+	DECQ DX
+	JNZ  cprrow
+
+cprdone:
+	VZEROUPPER
+	RET
+
+// func copyPanelRowsSplit32AVX2(dst, x []float32, bases []int, srcA, srcB int, mask *int32)
+//
+// For each row i < len(bases) and lane j < 32, dst[32*i+j] = mask[j] < 0 ?
+// x[bases[i]+srcB+j] : x[bases[i]+srcA+j]: a 32-wide GEMM panel whose
+// positions span two output rows, the first lanes from one run of x and
+// the others from another (the Go caller checks the bounds; both runs are
+// read in full).
+// Register plan: DI dst at row i, SI x, BX bases, DX rows left, R8 srcA and
+// R9 srcB in bytes, R12/R13 the two source addresses, Y4..Y7 the mask,
+// Y0..Y3 run A, then the blend, Y8..Y11 run B.
+// Loop: one row (eight 32-byte loads, four blends, four stores) per
+// iteration.
+TEXT ·copyPanelRowsSplit32AVX2(SB), NOSPLIT, $0-96
+	MOVQ dst_base+0(FP), DI
+	MOVQ x_base+24(FP), SI
+	MOVQ bases_base+48(FP), BX
+	MOVQ bases_len+56(FP), DX
+	MOVQ srcA+72(FP), R8
+	SHLQ $2, R8
+	MOVQ srcB+80(FP), R9
+	SHLQ $2, R9
+	MOVQ mask+88(FP), AX
+	VMOVUPS (AX), Y4
+	VMOVUPS 32(AX), Y5
+	VMOVUPS 64(AX), Y6
+	VMOVUPS 96(AX), Y7
+	TESTQ DX, DX
+	JZ    cpsdone
+
+cpsrow:
+	MOVQ (BX), R12
+	SHLQ $2, R12
+	ADDQ SI, R12
+	LEAQ (R12)(R9*1), R13
+	ADDQ R8, R12
+	VMOVUPS (R12), Y0
+	VMOVUPS 32(R12), Y1
+	VMOVUPS 64(R12), Y2
+	VMOVUPS 96(R12), Y3
+	VMOVUPS (R13), Y8
+	VMOVUPS 32(R13), Y9
+	VMOVUPS 64(R13), Y10
+	VMOVUPS 96(R13), Y11
+	VBLENDVPS Y4, Y8, Y0, Y0
+	VBLENDVPS Y5, Y9, Y1, Y1
+	VBLENDVPS Y6, Y10, Y2, Y2
+	VBLENDVPS Y7, Y11, Y3, Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $8, BX
+	ADDQ $128, DI
+	DECQ DX
+	JNZ  cpsrow
+
+cpsdone:
+	VZEROUPPER
+	RET
+
+// func evenAVX2(dst, src []float32)
+//
+// dst[i] = src[2*i] for len(dst) a positive multiple of 8, reading
+// src[:2*len(dst)] (the Go caller checks that it is there): a stride-2 row
+// of an im2col patch.
+// Register plan: DI dst, SI src, CX values left, Y0/Y1 16 source values,
+// Y2 their even ones (in 128-bit lane order), then in order.
+// Loop: 8 values per iteration.
+TEXT ·evenAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ src_base+24(FP), SI
+
+evenloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2 // s0 s2 s8 s10 | s4 s6 s12 s14
+	VPERMPD $0xd8, Y2, Y2     // s0 s2 s4 s6 s8 s10 s12 s14
+	VMOVUPS Y2, (DI)
+	ADDQ $64, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ  evenloop
+
+	VZEROUPPER
+	RET
+
+// func reluAVX2(dst, src []float32)
+//
+// dst[i] = max(src[i], 0) bit for bit as Go's max compiles on amd64, for
+// len(dst) a multiple of 8 (src at least as long): VMAXPS gives its second
+// operand (+0) for -0 and for NaN; a NaN, found by an unordered compare,
+// comes out with its sign bit cleared (Go computes max as -min(-x, -y),
+// which does that).
+// Register plan: SI src, DI dst, CX values left, Y0 zero, Y7 0x7fffffff,
+// Y1/Y4 values, Y2/Y5 maxima, Y3/Y6 NaN masks, Y8/Y9 |values|. Loop: 16
+// values per iteration, then one step of 8.
+TEXT ·reluAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ src_base+24(FP), SI
+	VXORPS Y0, Y0, Y0
+	VPCMPEQD Y7, Y7, Y7
+	VPSRLD $1, Y7, Y7
+
+relu16:
+	CMPQ CX, $16
+	JLT  relu8
+	VMOVUPS (SI), Y1
+	VMOVUPS 32(SI), Y4
+	VMAXPS Y0, Y1, Y2         // max(v, +0): +0 for -0 and NaN
+	VMAXPS Y0, Y4, Y5
+	VCMPPS $3, Y1, Y1, Y3     // unordered: v is NaN
+	VCMPPS $3, Y4, Y4, Y6
+	VANDPS Y7, Y1, Y8         // |v|
+	VANDPS Y7, Y4, Y9
+	VBLENDVPS Y3, Y8, Y2, Y2  // NaN: |v|
+	VBLENDVPS Y6, Y9, Y5, Y5
+	VMOVUPS Y2, (DI)
+	VMOVUPS Y5, 32(DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  relu16
+
+relu8:
+	TESTQ CX, CX
+	JZ    reludone
+	VMOVUPS (SI), Y1
+	VMAXPS Y0, Y1, Y2
+	VCMPPS $3, Y1, Y1, Y3
+	VANDPS Y7, Y1, Y8
+	VBLENDVPS Y3, Y8, Y2, Y2
+	VMOVUPS Y2, (DI)
+
+reludone:
+	VZEROUPPER
+	RET
+
+// func siluFinishAVX2(dst, src, e []float32)
+//
+// dst[i] = src[i] * (1 / (1 + e[i])) for len(dst) a multiple of 8 (src and
+// e at least as long), each operation rounded to float32 as Go's scalar
+// code rounds it (VADDPS, VDIVPS, VMULPS: no fused operation), so that
+// with e[i] = exp(-src[i]) it is SiLU's separate pass, bit for bit.
+// Register plan: DI dst, SI src, DX e, CX values left, Y0 1.0 in every
+// lane, Y1 1+e, then the sigmoid, then the product, Y2 src.
+// Loop: 8 values per iteration.
+TEXT ·siluFinishAVX2(SB), NOSPLIT, $0-72
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ src_base+24(FP), SI
+	MOVQ e_base+48(FP), DX
+	MOVL $0x3f800000, AX
+	MOVL AX, X0
+	VBROADCASTSS X0, Y0
+	TESTQ CX, CX
+	JZ    silu_done
+
+silu_loop:
+	VADDPS (DX), Y0, Y1   // 1 + e
+	VDIVPS Y1, Y0, Y1     // 1 / (1 + e)
+	VMOVUPS (SI), Y2
+	VMULPS Y1, Y2, Y1     // src * sigmoid (src first: a NaN src wins, as in Go)
+	VMOVUPS Y1, (DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	ADDQ $32, DX
+	SUBQ $8, CX
+	JNZ  silu_loop
+
+silu_done:
+	VZEROUPPER
+	RET
+
 // TRANSPOSE8 transposes the 8x8 block of runs 0-3 at lo and 4-7 at hi (the
 // runs in between at +R8, +2*R8, +R9) into 8 panel rows of 64 bytes at
 // off(DI): unpack pairs of rows, shuffle pairs of pairs, exchange 128-bit

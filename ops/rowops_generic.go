@@ -87,6 +87,60 @@ func copyRuns16Generic(dst []float32, stride int, src []float32, n int) {
 	}
 }
 
+// copyRuns32Generic copies n runs of 32 values, run i from src[32*i:] to
+// dst[stride*i:].
+func copyRuns32Generic(dst []float32, stride int, src []float32, n int) {
+	for i := 0; i < n; i++ {
+		d, s := dst[i*stride:i*stride+32], src[32*i:32*i+32]
+		copy16(d, s)
+		copy16(d[16:], s[16:])
+	}
+}
+
+// copyPanelRows32Generic copies, for each row i < len(bases) and run
+// r < n, the 32 values at x[bases[i]+src+32*r:] to dst[(r*kcb+i)*32:].
+func copyPanelRows32Generic(dst, x []float32, bases []int, src, n, kcb int) {
+	for i, b := range bases {
+		copyRuns32Generic(dst[i*32:], kcb*32, x[b+src:], n)
+	}
+}
+
+// siluFinishGeneric computes dst[i] = src[i] * (1 / (1 + e[i])): with
+// e = exp(-src) as Sigmoid computes it, Sigmoid's loop and then the
+// product, written as Sigmoid and SiLU's separate pass write them (so that
+// even NaN payloads match); e is overwritten with the sigmoid.
+func siluFinishGeneric(dst, src, e []float32) {
+	src, e = src[:len(dst)], e[:len(dst)]
+	for i, x := range e {
+		e[i] = 1 / (1 + x)
+	}
+	for i, v := range src {
+		dst[i] = v * e[i]
+	}
+}
+
+// copyPanelRowsSplit32Generic writes, for each row i < len(bases), lanes
+// j < t1 of dst[32*i:] from x[bases[i]+srcA+j] and lanes t1 <= j < 32 from
+// x[bases[i]+srcB+j].
+func copyPanelRowsSplit32Generic(dst, x []float32, bases []int, srcA, srcB, t1 int) {
+	for i, b := range bases {
+		d := dst[32*i : 32*i+32]
+		copy(d[:t1], x[b+srcA:b+srcA+t1])
+		copy(d[t1:], x[b+srcB+t1:b+srcB+32])
+	}
+}
+
+// gatherEvenGeneric writes dst[i] = src[2*i].
+func gatherEvenGeneric(dst, src []float32) {
+	if len(dst) == 0 {
+		return
+	}
+	src = src[:2*len(dst)-1]
+	for i := range dst {
+		dst[i] = src[2*i]
+	}
+}
+
 // packT16Generic writes value p of the 16 runs src[j*stride:] (j < 16,
 // p < kcb) to dst[p*16+j]: four values of each run are read at a time and
 // written to four consecutive rows of dst, so that the 16 runs need one
