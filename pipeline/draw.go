@@ -79,8 +79,7 @@ func DrawPosesWith(img image.Image, poses []Pose, threshold float64, ks Keypoint
 	}
 	b := img.Bounds()
 	out := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
-	draw.Draw(out, out.Bounds(), image.NewUniform(color.Black), image.Point{}, draw.Src)
-	draw.Draw(out, out.Bounds(), img, b.Min, draw.Over)
+	opaqueCopy(out, img)
 	lw := lineWidth(b.Dx(), b.Dy())
 	r := lw / 2
 	for _, p := range poses {
@@ -105,6 +104,26 @@ func DrawPosesWith(img image.Image, poses []Pose, threshold float64, ks Keypoint
 		}
 	}
 	return out
+}
+
+// opaqueCopy draws img over black into out (of img's size, at the origin):
+// the picture the drawing functions start from. Packed RGB, the frames of
+// the pipeline and of video, is copied directly (image/draw would go
+// through At, a pixel at a time).
+func opaqueCopy(out *image.RGBA, img image.Image) {
+	if m, ok := img.(*RGB); ok && m.W == out.Rect.Dx() && m.H == out.Rect.Dy() {
+		for y := 0; y < m.H; y++ {
+			src := m.Pix[y*3*m.W : (y+1)*3*m.W]
+			dst := out.Pix[y*out.Stride : y*out.Stride+4*m.W]
+			for x := 0; x < m.W; x++ {
+				dst[4*x], dst[4*x+1], dst[4*x+2], dst[4*x+3] = src[3*x], src[3*x+1], src[3*x+2], 255
+			}
+		}
+		return
+	}
+	b := img.Bounds()
+	draw.Draw(out, out.Bounds(), image.NewUniform(color.Black), image.Point{}, draw.Src)
+	draw.Draw(out, out.Bounds(), img, b.Min, draw.Over)
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
@@ -201,8 +220,16 @@ type LabeledBox struct {
 func DrawBoxes(img image.Image, boxes []LabeledBox) *image.RGBA {
 	b := img.Bounds()
 	out := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
-	draw.Draw(out, out.Bounds(), image.NewUniform(color.Black), image.Point{}, draw.Src)
-	draw.Draw(out, out.Bounds(), img, b.Min, draw.Over)
+	opaqueCopy(out, img)
+	DrawBoxesOn(out, boxes)
+	return out
+}
+
+// DrawBoxesOn is DrawBoxes drawing straight onto out, without a copy; out's
+// bounds must start at the origin, as the results of DrawPoses and
+// DrawBoxes do.
+func DrawBoxesOn(out *image.RGBA, boxes []LabeledBox) {
+	b := out.Bounds()
 	r := lineWidth(b.Dx(), b.Dy()) / 2
 	for _, bx := range boxes {
 		if !finite(bx.X0) || !finite(bx.Y0) || !finite(bx.X1) || !finite(bx.Y1) {
@@ -228,5 +255,4 @@ func DrawBoxes(img image.Image, boxes []LabeledBox) *image.RGBA {
 		draw.Draw(out, image.Rect(x, y, x+tw, y+th).Intersect(out.Bounds()), image.NewUniform(color.RGBA{0, 0, 0, 200}), image.Point{}, draw.Over)
 		bitmapfont.Draw(out, x+2, y+2, bx.Caption, scale, color.RGBA{255, 255, 255, 255}, false)
 	}
-	return out
 }

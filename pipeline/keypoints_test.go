@@ -71,3 +71,20 @@ func TestKeypointSets(t *testing.T) {
 		t.Errorf("sides %v, want %v", ks.Sides, want)
 	}
 }
+
+// hidden hides an *RGB's type from the drawing functions' fast path.
+type hidden struct{ *RGB }
+
+// TestOpaqueCopyFastPath checks that the direct copy of packed RGB gives
+// the same picture as image/draw's generic path.
+func TestOpaqueCopyFastPath(t *testing.T) {
+	m := NewRGB(37, 23)
+	for i := range m.Pix {
+		m.Pix[i] = uint8(i*131 + i/7)
+	}
+	fast := DrawBoxes(m, []LabeledBox{{X0: 2, Y0: 3, X1: 20, Y1: 15, Caption: "id 1"}})
+	slow := DrawBoxes(hidden{m}, []LabeledBox{{X0: 2, Y0: 3, X1: 20, Y1: 15, Caption: "id 1"}})
+	if !reflect.DeepEqual(fast.Pix, slow.Pix) {
+		t.Error("the direct copy differs from image/draw's")
+	}
+}

@@ -75,6 +75,7 @@ type ReaderOptions struct {
 	Height    int      // see Width
 	InputArgs []string // extra ffmpeg/ffprobe input options, placed before -i (e.g. "-rtsp_transport", "tcp")
 	Strict    bool     // stop with an error at the first damaged packet (-xerror, -err_detect explode)
+	Threads   int      // decoder threads (-threads before -i); 0: ffmpeg's choice (about one per core)
 }
 
 // ptsTime is the time of one frame as the showinfo filter logged it.
@@ -157,6 +158,9 @@ func Open(ctx context.Context, input string, opt ReaderOptions) (*Reader, error)
 	filter := "showinfo=checksum=0"
 	if opt.Width > 0 {
 		filter = fmt.Sprintf("scale=%d:%d,%s", opt.Width, opt.Height, filter)
+	}
+	if opt.Threads > 0 {
+		args = append(args, "-threads", strconv.Itoa(opt.Threads))
 	}
 	args = append(args, "-i", input, "-map", "0:v:0", "-vf", filter, "-fps_mode", "passthrough")
 	if opt.MaxFrames > 0 {

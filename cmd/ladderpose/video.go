@@ -155,7 +155,8 @@ func runVideo(args []string, stdout, stderr io.Writer) (err error) {
 	// outputs are flushed and closed.
 	intr, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	rd, err := video.Open(intr, in, video.ReaderOptions{Start: *start, MaxFrames: *frames, Strict: *strict})
+	// One decoder and one encoder thread: the network has the cores.
+	rd, err := video.Open(intr, in, video.ReaderOptions{Start: *start, MaxFrames: *frames, Strict: *strict, Threads: 1})
 	if err != nil {
 		return err
 	}
@@ -193,7 +194,7 @@ func runVideo(args []string, stdout, stderr io.Writer) (err error) {
 			fr = video.Rational{Num: 25, Den: 1}
 			fmt.Fprintf(stderr, "video: warning: the input states no frame rate: the drawn video plays at %v fps\n", fr)
 		}
-		if vw, err = video.Create(context.Background(), *drawPath, video.WriterOptions{Width: w, Height: h, FrameRate: fr}); err != nil {
+		if vw, err = video.Create(context.Background(), *drawPath, video.WriterOptions{Width: w, Height: h, FrameRate: fr, Threads: 1}); err != nil {
 			return err
 		}
 		defer func() { err = errors.Join(err, vw.Close()) }()
@@ -356,7 +357,9 @@ func drawTracked(est *ladderpose.Estimator, vf videoFrame, thr float64) image.Im
 		b := tp.Pose.Box
 		boxes[i] = pipeline.LabeledBox{X0: b.X, Y0: b.Y, X1: b.X + b.W, Y1: b.Y + b.H, Caption: "id " + strconv.Itoa(tp.Track)}
 	}
-	return pipeline.DrawBoxes(est.Draw(rgb, poses, thr), boxes)
+	pic := est.Draw(rgb, poses, thr)
+	pipeline.DrawBoxesOn(pic, boxes)
+	return pic
 }
 
 func rateText(i video.Info) string {

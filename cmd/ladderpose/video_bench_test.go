@@ -26,14 +26,23 @@ import (
 // frames/s and their ratio (end-to-end / network-only: 1 means decoding,
 // drawing and encoding are wholly hidden behind the network). Sizes: the
 // ViTPose S and B backbones with random weights (the time does not depend on
-// the values); each round runs both, alternated.
+// the values), 96 and 48 frames; each round runs both, alternated. The
+// video command runs ffmpeg's decoder and encoder with one thread each
+// (ReaderOptions/WriterOptions.Threads), as here: with a thread per core
+// they take the network's cores in bursts.
 //
 //	go test -run '^$' -bench 'Video' -benchtime 3x ./cmd/ladderpose
 func BenchmarkVideo(b *testing.B) {
-	for _, size := range []string{"S", "B"} {
+	// Long enough that starting ffprobe and the two ffmpeg processes
+	// (about 0.5 s of CPU together, paid once per video) weighs little.
+	for _, c := range []struct {
+		size   string
+		frames int
+	}{{"S", 96}, {"B", 48}} {
+		size := c.size
 		b.Run(size, func(b *testing.B) {
 			dir := b.TempDir()
-			opt := synth.VideoOptions{Seed: 1, Width: 384, Height: 288, Frames: 24, People: 2}
+			opt := synth.VideoOptions{Seed: 1, Width: 384, Height: 288, Frames: c.frames, People: 2}
 			gt, err := synth.WriteVideo(context.Background(), opt, dir, nil)
 			if err != nil {
 				b.Skipf("synthetic video (needs ffmpeg): %v", err)
@@ -121,12 +130,12 @@ func timeNetwork(b *testing.B, est *ladderpose.Estimator, boxes []ladderpose.Box
 // lines (discarded), drawing and encoding.
 func timeEndToEnd(b *testing.B, est *ladderpose.Estimator, boxes []ladderpose.Box, in, drawn string) float64 {
 	t0 := time.Now()
-	rd, err := video.Open(context.Background(), in, video.ReaderOptions{})
+	rd, err := video.Open(context.Background(), in, video.ReaderOptions{Threads: 1})
 	if err != nil {
 		b.Fatal(err)
 	}
 	w, h := rd.Size()
-	vw, err := video.Create(context.Background(), drawn, video.WriterOptions{Width: w, Height: h, FrameRate: rd.Info().FrameRate})
+	vw, err := video.Create(context.Background(), drawn, video.WriterOptions{Width: w, Height: h, FrameRate: rd.Info().FrameRate, Threads: 1})
 	if err != nil {
 		b.Fatal(err)
 	}
