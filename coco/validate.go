@@ -151,11 +151,9 @@ func keypointName(i, k int) string {
 	return fmt.Sprintf("keypoint %d", i)
 }
 
-// validateAnnotation checks one annotation's values (not its references).
-func validateAnnotation(a *Annotation) error { return checkAnnotation(a, true, NumKeypoints) }
-
-// checkAnnotation is validateAnnotation for k keypoints (0: any number of
-// triples), with the keypoints optional unless needKeypoints.
+// checkAnnotation checks one annotation's values (not its references) for
+// k keypoints (0: any number of triples), with the keypoints optional
+// unless needKeypoints.
 func checkAnnotation(a *Annotation, needKeypoints bool, k int) error {
 	if needKeypoints || len(a.Keypoints) != 0 {
 		if err := checkLength(len(a.Keypoints), k, "v"); err != nil {

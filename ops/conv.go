@@ -497,7 +497,7 @@ func packPaddedPanels(dst, x []float32, c *Conv2D, pp paddedInput, off []int, pc
 	}
 	// base(r) of the block's rows.
 	var basesBuf [256]int
-	bases := basesBuf[:0]
+	var bases []int
 	if kcb <= len(basesBuf) {
 		bases = basesBuf[:kcb]
 	} else {

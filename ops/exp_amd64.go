@@ -86,6 +86,8 @@ func gelu(dst, src []float32) {
 // the GV_ offsets in exp_amd64.s, 1/sqrt2, the absolute-value mask, the
 // tail cut, 1, 2, 0.5, log2(e), C1, C2, 127 (int32), S0..S6, L0..L9,
 // P0..P5, all copied from erfTab and expTab. Read-only after init.
+//
+//lint:ignore U1000 read by geluAVX2 in exp_amd64.s (·geluVec)
 var geluVec = func() (v [33][8]float32) {
 	vals := []float32{erfTab[erfRsqrt2], math.Float32frombits(0x7fffffff), erfTab[erfCut], erfTab[erfOne],
 		erfTab[erfTwo], erfTab[erfHalf], expTab[expLog2e], expTab[expC1], expTab[expC2], math.Float32frombits(127)}

@@ -29,8 +29,6 @@ type Model struct {
 	// Head (section 7).
 	head headNet
 
-	names []string // every parameter name, sorted
-
 	// quant holds the backbone's linear layers quantized for the int8
 	// GEMM when the model runs at int8 precision (see int8.go); nil at
 	// float32.
@@ -124,8 +122,6 @@ func (ws *Workspace) Intermediate(name string) (tensor.Tensor, bool) {
 	t, ok := ws.kept[name]
 	return t, ok
 }
-
-func (ws *Workspace) wants(name string) bool { return ws.keep[name] }
 
 func (ws *Workspace) put(name string, data []float32, shape ...int) {
 	if ws.keep[name] {

@@ -15,10 +15,6 @@ func (a vec3) dot(b vec3) float64          { return a.x*b.x + a.y*b.y + a.z*b.z 
 func (a vec3) len() float64                { return math.Sqrt(a.dot(a)) }
 func (a vec3) lerp(b vec3, t float64) vec3 { return a.add(b.sub(a).mul(t)) }
 
-func (a vec3) cross(b vec3) vec3 {
-	return vec3{a.y*b.z - a.z*b.y, a.z*b.x - a.x*b.z, a.x*b.y - a.y*b.x}
-}
-
 // unit returns a scaled to length 1 (or a itself when it is ~0).
 func (a vec3) unit() vec3 {
 	l := a.len()
@@ -30,8 +26,6 @@ func (a vec3) unit() vec3 {
 
 // mat3 is a 3x3 rotation matrix; its columns are the rotated frame's axes.
 type mat3 [3][3]float64
-
-var ident3 = mat3{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}
 
 func (m mat3) apply(v vec3) vec3 {
 	return vec3{

@@ -2,7 +2,8 @@
 # tools/test.sh: everything CI checks, in one command (the README's test
 # command; .ci/run installs qemu-user and runs it).
 #
-#   1. gofmt and go vet (amd64, arm64, the noasm tag, CGO_ENABLED=0)
+#   1. gofmt, go vet (amd64, arm64, the noasm tag, CGO_ENABLED=0) and
+#      staticcheck
 #   2. go test ./... on the dispatch path this CPU selects, and the parallel
 #      kernels under the race detector
 #   3. the kernel and model tests again on the pure-Go path
@@ -27,6 +28,9 @@ go vet ./...
 GOARCH=arm64 go vet ./...
 go vet -tags noasm ./...
 CGO_ENABLED=0 go build ./...
+
+step staticcheck
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 step "go test ./... (kernel path: $(grep -qw avx512f /proc/cpuinfo && echo avx512 || echo avx2 or generic))"
 go test -count=1 ./...
