@@ -291,7 +291,10 @@ type paddedInput struct{ pad, hp, wp int }
 // to the map (im2colPanels); with pp, src is zero-padded as pp says and the
 // panels are copied from it (packPaddedPanels). Every output value is
 // computed the same way whatever the blocks, the workers and the input
-// form. With skip, the micro-kernels skip the patch rows that are zero for
+// form. With pp, a kernel that can read B in place (microInd: AVX-512 and
+// the generic kernel) reads the panels whose positions lie within one
+// output row straight from the padded input, writing no patch panel for
+// them. With skip, the micro-kernels skip the patch rows that are zero for
 // a whole panel (tapRows), which leaves the result unchanged (tests run
 // both).
 func (c *Conv2D) im2colGemm(dst, src []float32, n, h, w, oh, ow int, pp *paddedInput, skip bool) {
@@ -337,11 +340,11 @@ func (c *Conv2D) im2colGemm(dst, src []float32, n, h, w, oh, ow int, pp *paddedI
 							oy, ox := (j0+i)/ow, (j0+i)%ow
 							off[i] = (oy*p.StrideH-p.PadH+pp.pad)*pp.wp + ox*p.StrideW - p.PadW + pp.pad
 						}
-						fill = func(dst []float32, pc, kcb, jp0, jp1 int) {
-							packPaddedPanels(dst, x, c, *pp, off[:cols], pc, kcb, jp0, jp1, nr)
+						fill = func(dst []float32, pc, kcb, jp0, jp1 int, dir *directB) {
+							packPaddedPanels(dst, x, c, *pp, off[:cols], pc, kcb, jp0, jp1, nr, dir)
 						}
 					} else {
-						fill = func(dst []float32, pc, kcb, jp0, jp1 int) {
+						fill = func(dst []float32, pc, kcb, jp0, jp1 int, _ *directB) {
 							for i := 0; i < kcb; i++ {
 								ci, tap := c.patchRow(pc + i)
 								im2colPanels(dst, x, &p, ci*p.KH*p.KW+tap, h, w, ow, j0, cols, i, kcb, jp0, jp1, nr)
@@ -431,7 +434,11 @@ func (c *Conv2D) tapRows(j0, j1, h, w, ow int) kRange {
 // block's output position t. A full panel whose offsets are consecutive
 // (stride 1, within one output row) reads one contiguous run per row r; a
 // panel that spans two output rows reads one run per row part.
-func packPaddedPanels(dst, x []float32, c *Conv2D, pp paddedInput, off []int, pc, kcb, jp0, jp1, nr int) {
+//
+// With dir non-nil (the kernel can read B in place), a full panel with
+// consecutive offsets is not written: its row r is x[bases(r)+off[t0]:],
+// which the kernel reads directly (dir.src, dir.bases).
+func packPaddedPanels(dst, x []float32, c *Conv2D, pp paddedInput, off []int, pc, kcb, jp0, jp1, nr int, dir *directB) {
 	p := &c.p
 	plane := pp.hp * pp.wp
 	// Runs of consecutive full panels whose sources follow each other in x
@@ -447,9 +454,15 @@ func packPaddedPanels(dst, x []float32, c *Conv2D, pp paddedInput, off []int, pc
 	var splits [maxColBlock / 4]split
 	nrun, npiece, nsplit := 0, 0, 0
 	fast := nr == 16 || nr == 32
+	direct := false
 	for jp := jp0; jp < jp1; jp++ {
 		t0 := jp * nr
 		o := off[t0:min(t0+nr, len(off))]
+		if dir != nil && len(o) == nr && o[nr-1]-o[0] == nr-1 {
+			dir.src[jp-jp0] = o[0]
+			direct = true
+			continue
+		}
 		if fast && len(o) == nr && o[nr-1]-o[0] == nr-1 {
 			src := o[0]
 			if nrun > 0 {
@@ -498,14 +511,17 @@ func packPaddedPanels(dst, x []float32, c *Conv2D, pp paddedInput, off []int, pc
 	// base(r) of the block's rows.
 	var basesBuf [256]int
 	var bases []int
-	if kcb <= len(basesBuf) {
+	switch {
+	case dir != nil:
+		bases = dir.bases[:kcb]
+	case kcb <= len(basesBuf):
 		bases = basesBuf[:kcb]
-	} else {
+	default:
 		bases = make([]int, kcb)
 	}
-	for i := range bases {
-		ci, tap := c.patchRow(pc + i)
-		bases[i] = ci*plane + tap/p.KW*p.DilH*pp.wp + tap%p.KW*p.DilW
+	c.patchBases(bases, pc, plane, pp.wp)
+	if direct {
+		dir.x = x
 	}
 	if nr == 32 {
 		// A run at a time, all of its rows in one call.
@@ -533,6 +549,32 @@ func packPaddedPanels(dst, x []float32, c *Conv2D, pp paddedInput, off []int, pc
 				di[0] = x[base+q.src]
 			default:
 				copy(di, x[base+q.src:base+q.src+q.n])
+			}
+		}
+	}
+}
+
+// patchBases sets bases[i] = ci*plane + ky*DilH*wp + kx*DilW for patch row
+// pc+i = (ci, ky*KW + kx) (c.patchRow), the offset of its tap in a padded
+// input of planes plane values wide wp, stepping (ci, tap) along the rows
+// instead of dividing for each.
+func (c *Conv2D) patchBases(bases []int, pc, plane, wp int) {
+	p := &c.p
+	ig := p.InC / p.Groups
+	ci, tap := c.patchRow(pc)
+	ky, kx := tap/p.KW, tap%p.KW
+	for i := range bases {
+		bases[i] = ci*plane + ky*p.DilH*wp + kx*p.DilW
+		if c.tapMajor { // channels inner
+			if ci++; ci == ig {
+				ci = 0
+				if kx++; kx == p.KW {
+					kx, ky = 0, ky+1
+				}
+			}
+		} else if kx++; kx == p.KW { // taps inner
+			if kx, ky = 0, ky+1; ky == p.KH {
+				ky, ci = 0, ci+1
 			}
 		}
 	}

@@ -32,6 +32,18 @@ func sgemm12x32AVX512(kc int, a *float32, ars, aks int, b, c *float32, ldc int, 
 //go:noescape
 func sgemm4x32AVX512(kc int, a *float32, ars, aks int, b, c *float32, ldc int, alpha, beta float32, rows int)
 
+// sgemm12x32AVX512Ind is sgemm12x32AVX512 with row p of B read at
+// b + boff[p] (an indirect GEMM; see gemm_amd64.s).
+//
+//go:noescape
+func sgemm12x32AVX512Ind(kc int, a *float32, ars, aks int, b *float32, boff *int, c *float32, ldc int, alpha, beta float32)
+
+// sgemm4x32AVX512Ind is sgemm4x32AVX512 with row p of B read at
+// b + boff[p].
+//
+//go:noescape
+func sgemm4x32AVX512Ind(kc int, a *float32, ars, aks int, b *float32, boff *int, c *float32, ldc int, alpha, beta float32, rows int)
+
 // The wrappers check the slice bounds once per tile, so a driver bug panics
 // instead of reading or writing out of bounds.
 func microAVX2(kc int, a []float32, ars, aks int, b, c []float32, ldc int, alpha, beta float32) {
@@ -59,9 +71,31 @@ func microRows4AVX512(kc int, a []float32, ars, aks int, b, c []float32, ldc int
 	sgemm4x32AVX512(kc, &a[0], ars, aks, &b[0], &c[0], ldc, alpha, beta, rows)
 }
 
+// microIndAVX512 computes the first rows (1 to 12) of a 12 x 32 tile with
+// B read in place (row p at b[boff[p]:]): the whole tile in one call, fewer
+// rows in groups of 4 (each reading 4 rows of A). The caller guarantees
+// that every row b[boff[p] : boff[p]+32] lies in b (gemmTile checks it once
+// per panel); A and C are checked here.
+func microIndAVX512(kc int, a []float32, ars, aks int, b []float32, boff []int, c []float32, ldc int, alpha, beta float32, rows int) {
+	_, _ = b[0], boff[kc-1]
+	if rows == 12 {
+		_, _ = a[11*ars+(kc-1)*aks], c[11*ldc+31]
+		sgemm12x32AVX512Ind(kc, &a[0], ars, aks, &b[0], &boff[0], &c[0], ldc, alpha, beta)
+		return
+	}
+	if rows < 1 || rows > 12 {
+		panic("ops: microIndAVX512: rows out of range")
+	}
+	for r0 := 0; r0 < rows; r0 += 4 {
+		n := min(4, rows-r0)
+		_, _ = a[(r0+3)*ars+(kc-1)*aks], c[(r0+n-1)*ldc+31]
+		sgemm4x32AVX512Ind(kc, &a[r0*ars], ars, aks, &b[0], &boff[0], &c[r0*ldc], ldc, alpha, beta, n)
+	}
+}
+
 var (
 	kernelAVX2   = &kernel{name: PathAVX2, mr: 6, nr: 16, kc: 256, mc: 192, nc: 3072, micro: microAVX2, microN: microAVX2N}
-	kernelAVX512 = &kernel{name: PathAVX512, mr: 12, nr: 32, kc: 256, mc: 192, nc: 3072, micro: microAVX512, microRows4: microRows4AVX512}
+	kernelAVX512 = &kernel{name: PathAVX512, mr: 12, nr: 32, kc: 256, mc: 192, nc: 3072, micro: microAVX512, microRows4: microRows4AVX512, microInd: microIndAVX512}
 )
 
 func pickKernel() *kernel {

@@ -208,6 +208,13 @@ n_end:
 #define KSTEP_AVX512 \
 	VMOVUPS (DI), Z24; \
 	VMOVUPS 64(DI), Z25; \
+	KFMA12_AVX512; \
+	ADDQ $128, DI
+
+// KFMA12_AVX512 multiplies the B row in Z24, Z25 by the 12 A values of
+// column p (accumulating into Z0..Z23) and advances the A row pointers to
+// column p+1.
+#define KFMA12_AVX512 \
 	VBROADCASTSS (SI), Z26; \
 	VFMADD231PS Z24, Z26, Z0; \
 	VFMADD231PS Z25, Z26, Z1; \
@@ -247,8 +254,7 @@ n_end:
 	ADDQ R11, SI; \
 	ADDQ R11, R10; \
 	ADDQ R11, R12; \
-	ADDQ R11, R13; \
-	ADDQ $128, DI
+	ADDQ R11, R13
 
 // STORE_AVX512 writes one row (two vectors) at DX and advances DX by a row.
 #define STORE_AVX512(r0, r1) \
@@ -261,6 +267,90 @@ n_end:
 	VFMADD231PS (DX), Z28, r0; \
 	VFMADD231PS 64(DX), Z28, r1; \
 	STORE_AVX512(r0, r1)
+
+// ZERO24_AVX512 clears the 12x32 kernel's accumulators.
+#define ZERO24_AVX512 \
+	VPXORD Z0, Z0, Z0 \
+	VPXORD Z1, Z1, Z1 \
+	VPXORD Z2, Z2, Z2 \
+	VPXORD Z3, Z3, Z3 \
+	VPXORD Z4, Z4, Z4 \
+	VPXORD Z5, Z5, Z5 \
+	VPXORD Z6, Z6, Z6 \
+	VPXORD Z7, Z7, Z7 \
+	VPXORD Z8, Z8, Z8 \
+	VPXORD Z9, Z9, Z9 \
+	VPXORD Z10, Z10, Z10 \
+	VPXORD Z11, Z11, Z11 \
+	VPXORD Z12, Z12, Z12 \
+	VPXORD Z13, Z13, Z13 \
+	VPXORD Z14, Z14, Z14 \
+	VPXORD Z15, Z15, Z15 \
+	VPXORD Z16, Z16, Z16 \
+	VPXORD Z17, Z17, Z17 \
+	VPXORD Z18, Z18, Z18 \
+	VPXORD Z19, Z19, Z19 \
+	VPXORD Z20, Z20, Z20 \
+	VPXORD Z21, Z21, Z21 \
+	VPXORD Z22, Z22, Z22 \
+	VPXORD Z23, Z23, Z23
+
+// SCALE24_AVX512 multiplies the accumulators by alpha (in Z28).
+#define SCALE24_AVX512 \
+	VMULPS Z28, Z0, Z0 \
+	VMULPS Z28, Z1, Z1 \
+	VMULPS Z28, Z2, Z2 \
+	VMULPS Z28, Z3, Z3 \
+	VMULPS Z28, Z4, Z4 \
+	VMULPS Z28, Z5, Z5 \
+	VMULPS Z28, Z6, Z6 \
+	VMULPS Z28, Z7, Z7 \
+	VMULPS Z28, Z8, Z8 \
+	VMULPS Z28, Z9, Z9 \
+	VMULPS Z28, Z10, Z10 \
+	VMULPS Z28, Z11, Z11 \
+	VMULPS Z28, Z12, Z12 \
+	VMULPS Z28, Z13, Z13 \
+	VMULPS Z28, Z14, Z14 \
+	VMULPS Z28, Z15, Z15 \
+	VMULPS Z28, Z16, Z16 \
+	VMULPS Z28, Z17, Z17 \
+	VMULPS Z28, Z18, Z18 \
+	VMULPS Z28, Z19, Z19 \
+	VMULPS Z28, Z20, Z20 \
+	VMULPS Z28, Z21, Z21 \
+	VMULPS Z28, Z22, Z22 \
+	VMULPS Z28, Z23, Z23
+
+// BETA12_AVX512 adds beta*C (beta in Z28) to the 12 rows and stores them.
+#define BETA12_AVX512 \
+	BETA_AVX512(Z0, Z1) \
+	BETA_AVX512(Z2, Z3) \
+	BETA_AVX512(Z4, Z5) \
+	BETA_AVX512(Z6, Z7) \
+	BETA_AVX512(Z8, Z9) \
+	BETA_AVX512(Z10, Z11) \
+	BETA_AVX512(Z12, Z13) \
+	BETA_AVX512(Z14, Z15) \
+	BETA_AVX512(Z16, Z17) \
+	BETA_AVX512(Z18, Z19) \
+	BETA_AVX512(Z20, Z21) \
+	BETA_AVX512(Z22, Z23)
+
+// STORE12_AVX512 stores the 12 rows.
+#define STORE12_AVX512 \
+	STORE_AVX512(Z0, Z1) \
+	STORE_AVX512(Z2, Z3) \
+	STORE_AVX512(Z4, Z5) \
+	STORE_AVX512(Z6, Z7) \
+	STORE_AVX512(Z8, Z9) \
+	STORE_AVX512(Z10, Z11) \
+	STORE_AVX512(Z12, Z13) \
+	STORE_AVX512(Z14, Z15) \
+	STORE_AVX512(Z16, Z17) \
+	STORE_AVX512(Z18, Z19) \
+	STORE_AVX512(Z20, Z21) \
+	STORE_AVX512(Z22, Z23)
 
 // func sgemm12x32AVX512(kc int, a *float32, ars, aks int, b, c *float32, ldc int, alpha, beta float32)
 TEXT ·sgemm12x32AVX512(SB), NOSPLIT, $0-64
@@ -281,30 +371,7 @@ TEXT ·sgemm12x32AVX512(SB), NOSPLIT, $0-64
 	MOVQ ldc+48(FP), R8
 	SHLQ $2, R8
 
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
-	VPXORD Z20, Z20, Z20
-	VPXORD Z21, Z21, Z21
-	VPXORD Z22, Z22, Z22
-	VPXORD Z23, Z23, Z23
+	ZERO24_AVX512
 
 	MOVQ CX, BX
 	SHRQ $2, BX
@@ -331,64 +398,19 @@ avx512_loop1:
 
 avx512_done:
 	VBROADCASTSS alpha+56(FP), Z28
-	VMULPS Z28, Z0, Z0
-	VMULPS Z28, Z1, Z1
-	VMULPS Z28, Z2, Z2
-	VMULPS Z28, Z3, Z3
-	VMULPS Z28, Z4, Z4
-	VMULPS Z28, Z5, Z5
-	VMULPS Z28, Z6, Z6
-	VMULPS Z28, Z7, Z7
-	VMULPS Z28, Z8, Z8
-	VMULPS Z28, Z9, Z9
-	VMULPS Z28, Z10, Z10
-	VMULPS Z28, Z11, Z11
-	VMULPS Z28, Z12, Z12
-	VMULPS Z28, Z13, Z13
-	VMULPS Z28, Z14, Z14
-	VMULPS Z28, Z15, Z15
-	VMULPS Z28, Z16, Z16
-	VMULPS Z28, Z17, Z17
-	VMULPS Z28, Z18, Z18
-	VMULPS Z28, Z19, Z19
-	VMULPS Z28, Z20, Z20
-	VMULPS Z28, Z21, Z21
-	VMULPS Z28, Z22, Z22
-	VMULPS Z28, Z23, Z23
+	SCALE24_AVX512
 
 	MOVL beta+60(FP), AX
 	ANDL $0x7fffffff, AX
 	JZ   avx512_store
 
 	VBROADCASTSS beta+60(FP), Z28
-	BETA_AVX512(Z0, Z1)
-	BETA_AVX512(Z2, Z3)
-	BETA_AVX512(Z4, Z5)
-	BETA_AVX512(Z6, Z7)
-	BETA_AVX512(Z8, Z9)
-	BETA_AVX512(Z10, Z11)
-	BETA_AVX512(Z12, Z13)
-	BETA_AVX512(Z14, Z15)
-	BETA_AVX512(Z16, Z17)
-	BETA_AVX512(Z18, Z19)
-	BETA_AVX512(Z20, Z21)
-	BETA_AVX512(Z22, Z23)
+	BETA12_AVX512
 	VZEROUPPER
 	RET
 
 avx512_store:
-	STORE_AVX512(Z0, Z1)
-	STORE_AVX512(Z2, Z3)
-	STORE_AVX512(Z4, Z5)
-	STORE_AVX512(Z6, Z7)
-	STORE_AVX512(Z8, Z9)
-	STORE_AVX512(Z10, Z11)
-	STORE_AVX512(Z12, Z13)
-	STORE_AVX512(Z14, Z15)
-	STORE_AVX512(Z16, Z17)
-	STORE_AVX512(Z18, Z19)
-	STORE_AVX512(Z20, Z21)
-	STORE_AVX512(Z22, Z23)
+	STORE12_AVX512
 	VZEROUPPER
 	RET
 
@@ -416,6 +438,11 @@ avx512_store:
 #define KSTEP4_AVX512 \
 	VMOVUPS (DI), Z24; \
 	VMOVUPS 64(DI), Z25; \
+	KFMA4_AVX512; \
+	ADDQ $128, DI
+
+// KFMA4_AVX512 is KFMA12_AVX512 on rows 0-3 (Z0..Z7; SI and R10).
+#define KFMA4_AVX512 \
 	VBROADCASTSS (SI), Z26; \
 	VFMADD231PS Z24, Z26, Z0; \
 	VFMADD231PS Z25, Z26, Z1; \
@@ -429,8 +456,7 @@ avx512_store:
 	VFMADD231PS Z24, Z27, Z6; \
 	VFMADD231PS Z25, Z27, Z7; \
 	ADDQ R11, SI; \
-	ADDQ R11, R10; \
-	ADDQ $128, DI
+	ADDQ R11, R10
 
 // func sgemm4x32AVX512(kc int, a *float32, ars, aks int, b, c *float32, ldc int, alpha, beta float32, rows int)
 TEXT ·sgemm4x32AVX512(SB), NOSPLIT, $0-72
@@ -521,5 +547,191 @@ r4_store:
 	STORE_AVX512(Z6, Z7)
 
 r4_ret:
+	VZEROUPPER
+	RET
+
+// ---------------------------------------------------------------------------
+// sgemm12x32AVX512Ind and sgemm4x32AVX512Ind: sgemm12x32AVX512 and
+// sgemm4x32AVX512 with B read in place (an indirect GEMM): row p of the B
+// panel is the 32 values at b + boff[p] (boff in elements), not a packed
+// panel. A convolution on a zero-padded input uses it for a panel of 32
+// output positions within one output row, whose patch row p is a contiguous
+// run of the input: no patch panel is written. The FMAs and their order are
+// those of the packed kernels, so the results are bit for bit the same.
+//
+// Arguments: kc+0(FP) a+8(FP) ars+16(FP) aks+24(FP) b+32(FP) boff+40(FP)
+// c+48(FP) ldc+56(FP) alpha+64(FP) beta+68(FP) (and rows+72(FP))
+//
+// Register plan: that of sgemm12x32AVX512 (sgemm4x32AVX512), and
+//	R14       boff at row p (int64 offsets; ABI0 code may use R14)
+//	AX        boff[p]: the row is at (DI)(AX*4)
+
+#define KSTEPI_AVX512 \
+	MOVQ    (R14), AX; \
+	VMOVUPS (DI)(AX*4), Z24; \
+	VMOVUPS 64(DI)(AX*4), Z25; \
+	KFMA12_AVX512; \
+	ADDQ    $8, R14
+
+#define KSTEPI4_AVX512 \
+	MOVQ    (R14), AX; \
+	VMOVUPS (DI)(AX*4), Z24; \
+	VMOVUPS 64(DI)(AX*4), Z25; \
+	KFMA4_AVX512; \
+	ADDQ    $8, R14
+
+// func sgemm12x32AVX512Ind(kc int, a *float32, ars, aks int, b *float32, boff *int, c *float32, ldc int, alpha, beta float32)
+TEXT ·sgemm12x32AVX512Ind(SB), NOSPLIT, $0-72
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ ars+16(FP), R9
+	SHLQ $2, R9
+	MOVQ aks+24(FP), R11
+	SHLQ $2, R11
+	LEAQ (SI)(R9*2), R10
+	ADDQ R9, R10
+	LEAQ (R10)(R9*2), R12
+	ADDQ R9, R12
+	LEAQ (R12)(R9*2), R13
+	ADDQ R9, R13
+	MOVQ b+32(FP), DI
+	MOVQ boff+40(FP), R14
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R8
+	SHLQ $2, R8
+
+	ZERO24_AVX512
+
+	MOVQ CX, BX
+	SHRQ $2, BX
+	ANDQ $3, CX
+	TESTQ BX, BX
+	JZ   ind_rem
+
+ind_loop4:
+	KSTEPI_AVX512
+	KSTEPI_AVX512
+	KSTEPI_AVX512
+	KSTEPI_AVX512
+	DECQ BX
+	JNZ  ind_loop4
+
+ind_rem:
+	TESTQ CX, CX
+	JZ    ind_done
+
+ind_loop1:
+	KSTEPI_AVX512
+	DECQ CX
+	JNZ  ind_loop1
+
+ind_done:
+	VBROADCASTSS alpha+64(FP), Z28
+	SCALE24_AVX512
+
+	MOVL beta+68(FP), AX
+	ANDL $0x7fffffff, AX
+	JZ   ind_store
+
+	VBROADCASTSS beta+68(FP), Z28
+	BETA12_AVX512
+	VZEROUPPER
+	RET
+
+ind_store:
+	STORE12_AVX512
+	VZEROUPPER
+	RET
+
+// func sgemm4x32AVX512Ind(kc int, a *float32, ars, aks int, b *float32, boff *int, c *float32, ldc int, alpha, beta float32, rows int)
+TEXT ·sgemm4x32AVX512Ind(SB), NOSPLIT, $0-80
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ ars+16(FP), R9
+	SHLQ $2, R9
+	MOVQ aks+24(FP), R11
+	SHLQ $2, R11
+	LEAQ (SI)(R9*2), R10
+	ADDQ R9, R10
+	MOVQ b+32(FP), DI
+	MOVQ boff+40(FP), R14
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R8
+	SHLQ $2, R8
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+	MOVQ CX, BX
+	SHRQ $2, BX
+	ANDQ $3, CX
+	TESTQ BX, BX
+	JZ   ind4_rem
+
+ind4_loop4:
+	KSTEPI4_AVX512
+	KSTEPI4_AVX512
+	KSTEPI4_AVX512
+	KSTEPI4_AVX512
+	DECQ BX
+	JNZ  ind4_loop4
+
+ind4_rem:
+	TESTQ CX, CX
+	JZ    ind4_done
+
+ind4_loop1:
+	KSTEPI4_AVX512
+	DECQ CX
+	JNZ  ind4_loop1
+
+ind4_done:
+	VBROADCASTSS alpha+64(FP), Z28
+	VMULPS Z28, Z0, Z0
+	VMULPS Z28, Z1, Z1
+	VMULPS Z28, Z2, Z2
+	VMULPS Z28, Z3, Z3
+	VMULPS Z28, Z4, Z4
+	VMULPS Z28, Z5, Z5
+	VMULPS Z28, Z6, Z6
+	VMULPS Z28, Z7, Z7
+	MOVQ rows+72(FP), BX
+
+	MOVL beta+68(FP), AX
+	ANDL $0x7fffffff, AX
+	JZ   ind4_store
+
+	VBROADCASTSS beta+68(FP), Z28
+	BETA_AVX512(Z0, Z1)
+	DECQ BX
+	JZ   ind4_ret
+	BETA_AVX512(Z2, Z3)
+	DECQ BX
+	JZ   ind4_ret
+	BETA_AVX512(Z4, Z5)
+	DECQ BX
+	JZ   ind4_ret
+	BETA_AVX512(Z6, Z7)
+	JMP  ind4_ret
+
+ind4_store:
+	STORE_AVX512(Z0, Z1)
+	DECQ BX
+	JZ   ind4_ret
+	STORE_AVX512(Z2, Z3)
+	DECQ BX
+	JZ   ind4_ret
+	STORE_AVX512(Z4, Z5)
+	DECQ BX
+	JZ   ind4_ret
+	STORE_AVX512(Z6, Z7)
+
+ind4_ret:
 	VZEROUPPER
 	RET

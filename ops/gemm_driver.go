@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"slices"
 	"sync"
 )
 
@@ -43,6 +44,12 @@ type kernel struct {
 	// at most 8 rows (a convolution with 64 or 32 output channels) instead
 	// of a full tile and a merge.
 	microRows4 func(kc int, a []float32, ars, aks int, b, c []float32, ldc int, alpha, beta float32, rows int)
+	// microInd, if set, is micro with B read in place (row p of the panel
+	// is b[boff[p] : boff[p]+nr]) on the first rows (1 to mr) of a tile,
+	// storing only those, bit for bit micro's values. The driver uses it
+	// for the panels a bFiller leaves in place (see directB); the caller
+	// guarantees that the rows lie in b.
+	microInd func(kc int, a []float32, ars, aks int, b []float32, boff []int, c []float32, ldc int, alpha, beta float32, rows int)
 }
 
 // activeKernel is the micro-kernel of the path chosen at init (part of the
@@ -50,7 +57,7 @@ type kernel struct {
 var activeKernel = genericKernel
 
 // genericKernel is the pure-Go micro-kernel, always available.
-var genericKernel = &kernel{name: PathGeneric, mr: 4, nr: 4, kc: 256, mc: 128, nc: 1024, micro: microGeneric}
+var genericKernel = &kernel{name: PathGeneric, mr: 4, nr: 4, kc: 256, mc: 128, nc: 1024, micro: microGeneric, microInd: microIndGeneric}
 
 // scratch holds one worker's packing buffers; cached so that steady-state
 // calls allocate nothing. The cache only keeps memory: no result depends on
@@ -58,6 +65,10 @@ var genericKernel = &kernel{name: PathGeneric, mr: 4, nr: 4, kc: 256, mc: 128, n
 type scratch struct {
 	a, b []float32
 	tile [maxTile]float32
+	// The description of a K block's panels read in place (gemmTile).
+	dir      directB
+	dirSrc   [maxDirectPanels]int
+	dirBases [256]int
 }
 
 // scratchCache keeps the workers' packing buffers (up to 3 MB each, see
@@ -164,8 +175,29 @@ func gemmK(kn *kernel, maxWorkers, m, n, k int, alpha float32, a Mat, pa *Packed
 // bFiller writes rows pc..pc+kcb-1 of column panels jp0..jp1-1 of an
 // implicit B (one that exists only as a rule, as a convolution's patch
 // matrix) into dst as consecutive kcb x NR panels, the layout packBBlock
-// writes, zero-padding the columns of the last panel past n.
-type bFiller func(dst []float32, pc, kcb, jp0, jp1 int)
+// writes, zero-padding the columns of the last panel past n. With dir
+// non-nil (the kernel reads B in place), it may instead leave a panel
+// unwritten and say where its rows are (see directB).
+type bFiller func(dst []float32, pc, kcb, jp0, jp1 int, dir *directB)
+
+// directB describes the panels of one K block that a bFiller leaves in
+// place: panel jp (of jp0..jp1-1) with src[jp-jp0] >= 0 has its row p (of
+// the kcb rows) at x[src[jp-jp0]+bases[p] :][:NR], the others (src -1)
+// are packed in dst. A convolution on a zero-padded input reads a panel of
+// output positions within one output row this way (the patch row of one
+// channel and tap is a contiguous run of the input), so no patch panel is
+// written for it. gemmTile sets src to -1 and bases to kcb entries before
+// each fill; the filler sets x, bases (when it leaves a panel in place) and
+// src.
+type directB struct {
+	x     []float32
+	bases []int
+	src   []int
+}
+
+// maxDirectPanels bounds the column panels of one block read in place
+// (blocks with more panels are packed).
+const maxDirectPanels = 128
 
 // kRange is the range [lo, hi) of rows of B that may be non-zero in one
 // column panel; the rows outside it are zero in the whole panel.
@@ -188,6 +220,14 @@ func gemmTile(kn *kernel, tk gemmTask, m, n, k int, alpha float32, a Mat, pa *Pa
 	defer putScratch(sc)
 	tile := &sc.tile
 	ncp, mcp := kn.nc/nr, kn.mc/mr // block sizes in panels
+	// Panels read in place (see directB): with a filler and a kernel that
+	// can, pre-packed A (full row panels padded with zeros) and beta 0 or 1
+	// (the kernels store the first rows of a tile directly).
+	var dir *directB
+	srcBuf, baseBuf := sc.dirSrc[:], sc.dirBases[:]
+	if fill != nil && kn.microInd != nil && pa != nil && c.CS == 1 && (beta == 0 || beta == 1) && kn.kc <= len(baseBuf) {
+		dir = &sc.dir
+	}
 
 	for jc := tk.jp0; jc < tk.jp1; jc += ncp {
 		jcEnd := min(jc+ncp, tk.jp1)
@@ -200,7 +240,17 @@ func gemmTile(kn *kernel, tk gemmTask, m, n, k int, alpha float32, a Mat, pa *Pa
 				sc.b = grow(sc.b, (jcEnd-jc)*kcb*nr, kn.kc*kn.nc)
 				bblk = sc.b
 				if fill != nil {
-					fill(bblk, pc, kcb, jc, jcEnd)
+					var d *directB
+					if dir != nil && jcEnd-jc <= len(srcBuf) {
+						d = dir
+						*d = directB{bases: baseBuf[:kcb], src: srcBuf[:jcEnd-jc]}
+						for i := range d.src {
+							d.src[i] = -1
+						}
+					} else if dir != nil {
+						*dir = directB{}
+					}
+					fill(bblk, pc, kcb, jc, jcEnd, d)
 				} else {
 					packBBlock(bblk, b, pc, kcb, jc, jcEnd, n, nr)
 				}
@@ -208,6 +258,13 @@ func gemmTile(kn *kernel, tk gemmTask, m, n, k int, alpha float32, a Mat, pa *Pa
 			cbeta := beta
 			if pc > 0 {
 				cbeta = 1
+			}
+			// The extent of the rows of in-place panels, for their bounds
+			// check.
+			var dirLo, dirHi int
+			inPlace := dir != nil && dir.x != nil
+			if inPlace {
+				dirLo, dirHi = slices.Min(dir.bases), slices.Max(dir.bases)
 			}
 			last := pc+kn.kc >= k
 			for ic := tk.ip0; ic < tk.ip1; ic += mcp {
@@ -236,6 +293,27 @@ func gemmTile(kn *kernel, tk gemmTask, m, n, k int, alpha float32, a Mat, pa *Pa
 						p0, p1 = min(max(kr[jp].lo-pc, 0), kcb), min(max(kr[jp].hi-pc, 0), kcb)
 					}
 					ip := ic
+					if inPlace && dir.src[jp-jc] >= 0 {
+						// Read in place: every row panel of A against the
+						// input's rows (full column panel, pre-packed A).
+						s := dir.src[jp-jc]
+						if nn != nr || s+dirLo < 0 || s+dirHi+nr > len(dir.x) {
+							panic("ops: gemmTile: panel read in place out of bounds")
+						}
+						for ; ip < icEnd; ip++ {
+							i0 := ip * mr
+							mm := min(mr, m-i0)
+							off := i0*c.RS + j0
+							if p0 >= p1 {
+								if cbeta == 0 {
+									zeroTile(c, off, mm, nn)
+								}
+								continue
+							}
+							ap := ablk[(ip-ic)*kcb*mr : (ip-ic+1)*kcb*mr]
+							kn.microInd(p1-p0, ap[p0*mr:], 1, mr, dir.x[s:], dir.bases[p0:p1], c.Data[off:off+(mm-1)*c.RS+nr], c.RS, alpha, cbeta, mm)
+						}
+					}
 					// Full tiles of a stored C: one call for the run.
 					if full := min(icEnd, m/mr); kn.microN != nil && nn == nr && c.CS == 1 && p0 < p1 && full > ip && (ablk != nil || !kn.packedA) {
 						off := ip*mr*c.RS + j0
@@ -564,12 +642,27 @@ func packBT16(dst []float32, b Mat, p0, kcb, j0 int) {
 
 // microGeneric is the pure-Go 4x4 micro-kernel.
 func microGeneric(kc int, a []float32, ars, aks int, b, c []float32, ldc int, alpha, beta float32) {
+	microGeneric4(kc, a, ars, aks, b[:kc*4], nil, c, ldc, alpha, beta, 4)
+}
+
+// microIndGeneric is microGeneric with B read in place (row p at
+// b[boff[p]:]), storing the first rows (1 to 4) of the tile.
+func microIndGeneric(kc int, a []float32, ars, aks int, b []float32, boff []int, c []float32, ldc int, alpha, beta float32, rows int) {
+	microGeneric4(kc, a, ars, aks, b, boff[:kc], c, ldc, alpha, beta, rows)
+}
+
+// microGeneric4 computes a 4x4 tile, B's row p at b[p*4:] (boff nil) or
+// b[boff[p]:], and stores its first rows.
+func microGeneric4(kc int, a []float32, ars, aks int, b []float32, boff []int, c []float32, ldc int, alpha, beta float32, rows int) {
 	var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 float32
 	_ = a[3*ars+(kc-1)*aks]
-	b = b[:kc*4]
 	for p := 0; p < kc; p++ {
-		bv := b[p*4 : p*4+4 : p*4+4]
-		o := p * aks
+		o := p * 4
+		if boff != nil {
+			o = boff[p]
+		}
+		bv := b[o : o+4 : o+4]
+		o = p * aks
 		a0, a1, a2, a3 := a[o], a[o+ars], a[o+2*ars], a[o+3*ars]
 		b0, b1, b2, b3 := bv[0], bv[1], bv[2], bv[3]
 		c00 += a0 * b0
@@ -590,7 +683,7 @@ func microGeneric(kc int, a []float32, ars, aks int, b, c []float32, ldc int, al
 		c33 += a3 * b3
 	}
 	acc := [16]float32{c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33}
-	for i := 0; i < 4; i++ {
+	for i := 0; i < rows; i++ {
 		row := c[i*ldc : i*ldc+4]
 		for j := range row {
 			if beta == 0 {
