@@ -76,8 +76,10 @@ func (c *convLayer) outSize(h, w int) (int, int) { return c.p.OutSize(h, w) }
 // Stride-1 convolutions with a kernel larger than 1x1 (the ResNet blocks',
 // the RepVGG blocks') pad their input once (ops.PadPlanes, into the
 // workspace) and run ops.Conv2D.ForwardPadded, whose patch panels are
-// contiguous copies of the padded rows; the result is bit-identical to
-// Forward's.
+// contiguous runs of the padded rows (read in place by the AVX-512
+// kernel); strided ones with at least 16 input channels split the padded
+// input into phases (ops.PadPhases) and run ForwardPhased, for the same
+// reason. The result is bit-identical to Forward's.
 func (c *convLayer) forward(ws *workspace, dst, src []float32, n, h, w int) (oh, ow int, err error) {
 	oh, ow = c.p.OutSize(h, w)
 	p := &c.p
@@ -87,6 +89,13 @@ func (c *convLayer) forward(ws *workspace, dst, src []float32, n, h, w int) (oh,
 		xp := ws.buf(kindPad, 0, n*p.InC*(h+2*pad)*(w+2*pad))
 		ops.PadPlanes(xp, in, n*p.InC, h, w, pad)
 		err = c.conv.ForwardPadded(out, xp, n, h, w, pad)
+	} else if p.KH > 1 && p.KW > 1 && (p.StrideH > 1 || p.StrideW > 1) && p.Groups == 1 && p.PadW == pad && pad > 0 && p.InC >= 16 {
+		// Strided (the stage entries, the encoder's downsampling): split
+		// into phases once, so that panels are contiguous runs too.
+		ph, pw := ops.PhasedSize(h, w, pad, p.StrideH, p.StrideW)
+		xs := ws.buf(kindPad, 0, n*p.InC*p.StrideH*p.StrideW*ph*pw)
+		ops.PadPhases(xs, in, n*p.InC, h, w, pad, p.StrideH, p.StrideW)
+		err = c.conv.ForwardPhased(out, xs, n, h, w, pad)
 	} else {
 		err = c.conv.Forward(out, in, n, h, w, nil)
 	}

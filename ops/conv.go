@@ -222,7 +222,7 @@ func (c *Conv2D) checkSizes(dst, src []float32, what string, n, h, w, pad int) (
 		return 0, 0, fmt.Errorf("ops.Conv2D: bad input size %dx%dx%d", n, h, w)
 	case oh <= 0 || ow <= 0:
 		return 0, 0, fmt.Errorf("ops.Conv2D: %dx%d input, %dx%d kernel with dilation %dx%d and padding %dx%d: %w", h, w, p.KH, p.KW, p.DilH, p.DilW, p.PadH, p.PadW, errEmptyOutput)
-	case len(src) != n*p.InC*hp*wp:
+	case pad >= 0 && len(src) != n*p.InC*hp*wp:
 		return 0, 0, fmt.Errorf("ops.Conv2D: %s has %d values, want %d = [%d, %d, %d, %d]", what, len(src), n*p.InC*hp*wp, n, p.InC, hp, wp)
 	case len(dst) != n*p.OutC*oh*ow:
 		return 0, 0, fmt.Errorf("ops.Conv2D: output has %d values, want %d = [%d, %d, %d, %d]", len(dst), n*p.OutC*oh*ow, n, p.OutC, oh, ow)
@@ -274,13 +274,128 @@ func (c *Conv2D) ForwardPadded(dst, xp []float32, n, h, w, pad int) error {
 	if err != nil {
 		return err
 	}
-	hp, wp := h+2*pad, w+2*pad
-	c.im2colGemm(dst, xp, n, h, w, oh, ow, &paddedInput{pad: pad, hp: hp, wp: wp}, true)
+	c.im2colGemm(dst, xp, n, h, w, oh, ow, paddedLayout(h, w, pad), true)
 	return nil
 }
 
-// paddedInput describes ForwardPadded's input layout.
-type paddedInput struct{ pad, hp, wp int }
+// paddedInput describes the layout of ForwardPadded's input (sh = sw = 1:
+// planes of hp x wp) and ForwardPhased's (each plane split into sh x sw
+// phase planes of ph x pw, see PadPhases).
+type paddedInput struct {
+	pad, hp, wp int
+	sh, sw      int // phases per axis (the convolution's strides; 1: not split)
+	ph, pw      int // size of a phase plane (hp x wp when not split)
+}
+
+// paddedLayout returns the layout of an h x w input padded by pad (not
+// split into phases).
+func paddedLayout(h, w, pad int) *paddedInput {
+	hp, wp := h+2*pad, w+2*pad
+	return &paddedInput{pad: pad, hp: hp, wp: wp, sh: 1, sw: 1, ph: hp, pw: wp}
+}
+
+// plane returns the number of values per input channel.
+func (pp *paddedInput) plane() int { return pp.sh * pp.sw * pp.ph * pp.pw }
+
+// tapOffset returns the offset within a channel's values of tap (ky, kx)
+// for output position (0, 0): with the position's offset (posOffset) added,
+// the input value the tap reads.
+func (pp *paddedInput) tapOffset(p *Conv2DParams, ky, kx int) int {
+	dy, dx := ky*p.DilH+pp.pad-p.PadH, kx*p.DilW+pp.pad-p.PadW
+	if pp.sh == 1 && pp.sw == 1 {
+		return ky*p.DilH*pp.wp + kx*p.DilW // posOffset holds the padding terms
+	}
+	return ((dy%pp.sh)*pp.sw+dx%pp.sw)*pp.ph*pp.pw + dy/pp.sh*pp.pw + dx/pp.sw
+}
+
+// posOffset returns the offset of output position (oy, ox) within a
+// channel's values (see tapOffset).
+func (pp *paddedInput) posOffset(p *Conv2DParams, oy, ox int) int {
+	if pp.sh == 1 && pp.sw == 1 {
+		return (oy*p.StrideH-p.PadH+pp.pad)*pp.wp + ox*p.StrideW - p.PadW + pp.pad
+	}
+	return oy*pp.pw + ox
+}
+
+// PhasedSize returns the size ph x pw of the phase planes PadPhases writes
+// for an h x w plane padded by pad and split by strides sh x sw: each plane
+// becomes sh*sw*ph*pw values.
+func PhasedSize(h, w, pad, sh, sw int) (ph, pw int) {
+	return (h + 2*pad + sh - 1) / sh, (w + 2*pad + sw - 1) / sw
+}
+
+// PadPhases writes the planes h x w of src (planes of them, NCHW), padded
+// by pad zeros on every side, into dst split into sh x sw phases: phase
+// (a, b) of a plane, a ph x pw plane (PhasedSize), holds the padded
+// plane's values at rows a, a+sh, ... and columns b, b+sw, ..., zeros past
+// its end; the phases of a plane follow each other, a-major. A convolution
+// with strides sh x sw then reads, for a run of output positions along a
+// row, a contiguous run of one phase plane per tap (ForwardPhased). Planes
+// run in parallel.
+func PadPhases(dst, src []float32, planes, h, w, pad, sh, sw int) {
+	ph, pw := PhasedSize(h, w, pad, sh, sw)
+	size := sh * sw * ph * pw
+	_, _ = dst[planes*size-1], src[planes*h*w-1]
+	ParallelFor(planes, 4, func(lo, hi int) {
+		for q := lo; q < hi; q++ {
+			d := dst[q*size : (q+1)*size]
+			clear(d)
+			x := src[q*h*w : (q+1)*h*w]
+			for y := 0; y < h; y++ {
+				py := y + pad
+				row := x[y*w : (y+1)*w]
+				for b := 0; b < sw; b++ {
+					// Columns x with (x+pad) % sw == b go to phase (py%sh, b).
+					x0 := ((b-pad)%sw + sw) % sw
+					if x0 >= w {
+						continue
+					}
+					out := d[((py%sh)*sw+b)*ph*pw+py/sh*pw:]
+					j := (x0 + pad) / sw
+					if sw == 2 {
+						cnt := (w - x0 + 1) / 2
+						gatherEven(out[j:j+cnt], row[x0:])
+						continue
+					}
+					for xx := x0; xx < w; xx += sw {
+						out[j] = row[xx]
+						j++
+					}
+				}
+			}
+		}
+	})
+}
+
+// ForwardPhased is Forward on an input padded by pad (at least the
+// convolution's padding) and split into phases by the convolution's strides
+// (PadPhases with sh, sw = StrideH, StrideW): xs holds n x InC x sh*sw*ph*pw
+// values; h and w are the sizes before padding. For a strided convolution
+// it is what ForwardPadded is for a stride-1 one: a panel of output
+// positions within one output row reads one contiguous run of a phase plane
+// per patch row (or in place, see im2colGemm). The result is bit-identical
+// to Forward's. Convolutions that Forward runs without im2col return an
+// error.
+func (c *Conv2D) ForwardPhased(dst, xs []float32, n, h, w, pad int) error {
+	p := c.p
+	switch {
+	case c.kind != convIm2col:
+		return fmt.Errorf("ops.Conv2D: ForwardPhased needs a convolution lowered to im2col (not 1x1 unpadded or depthwise)")
+	case pad < p.PadH || pad < p.PadW:
+		return fmt.Errorf("ops.Conv2D: input padded by %d, the convolution needs %dx%d", pad, p.PadH, p.PadW)
+	}
+	oh, ow, err := c.checkSizes(dst, nil, "", n, h, w, -1)
+	if err != nil {
+		return err
+	}
+	ph, pw := PhasedSize(h, w, pad, p.StrideH, p.StrideW)
+	pp := &paddedInput{pad: pad, hp: h + 2*pad, wp: w + 2*pad, sh: p.StrideH, sw: p.StrideW, ph: ph, pw: pw}
+	if want := n * p.InC * pp.plane(); len(xs) != want {
+		return fmt.Errorf("ops.Conv2D: phase-split input has %d values, want %d = [%d, %d, %d x %d x %d x %d]", len(xs), want, n, p.InC, p.StrideH, p.StrideW, ph, pw)
+	}
+	c.im2colGemm(dst, xs, n, h, w, oh, ow, pp, true)
+	return nil
+}
 
 // im2colGemm lowers the convolution to GEMMs over blocks of output
 // positions, without building the patch matrix: each of the nw workers
@@ -309,7 +424,7 @@ func (c *Conv2D) im2colGemm(dst, src []float32, n, h, w, oh, ow int, pp *paddedI
 	mp := (og + kn.mr - 1) / kn.mr
 	plane := h * w
 	if pp != nil {
-		plane = pp.hp * pp.wp
+		plane = pp.plane()
 	}
 	for s := 0; s < n; s++ {
 		for g := 0; g < p.Groups; g++ {
@@ -338,7 +453,7 @@ func (c *Conv2D) im2colGemm(dst, src []float32, n, h, w, oh, ow int, pp *paddedI
 					if pp != nil {
 						for i := 0; i < cols; i++ {
 							oy, ox := (j0+i)/ow, (j0+i)%ow
-							off[i] = (oy*p.StrideH-p.PadH+pp.pad)*pp.wp + ox*p.StrideW - p.PadW + pp.pad
+							off[i] = pp.posOffset(&p, oy, ox)
 						}
 						fill = func(dst []float32, pc, kcb, jp0, jp1 int, dir *directB) {
 							packPaddedPanels(dst, x, c, *pp, off[:cols], pc, kcb, jp0, jp1, nr, dir)
@@ -440,7 +555,7 @@ func (c *Conv2D) tapRows(j0, j1, h, w, ow int) kRange {
 // which the kernel reads directly (dir.src, dir.bases).
 func packPaddedPanels(dst, x []float32, c *Conv2D, pp paddedInput, off []int, pc, kcb, jp0, jp1, nr int, dir *directB) {
 	p := &c.p
-	plane := pp.hp * pp.wp
+	plane := pp.plane()
 	// Runs of consecutive full panels whose sources follow each other in x
 	// (the panels of one output row, at stride 1): one call copies a patch
 	// row into all of them. The other panels (ragged, across output rows,
@@ -486,7 +601,12 @@ func packPaddedPanels(dst, x []float32, c *Conv2D, pp paddedInput, off []int, pc
 			for u < nr && o[u] == o[u-1]+1 {
 				u++
 			}
-			reach := (p.KH-1)*p.DilH*pp.wp + (p.KW-1)*p.DilW // the farthest tap
+			reach := 0 // the farthest tap
+			for ky := 0; ky < p.KH; ky++ {
+				for kx := 0; kx < p.KW; kx++ {
+					reach = max(reach, pp.tapOffset(p, ky, kx))
+				}
+			}
 			if u == nr && o[t1]-t1 >= 0 && max(o[0], o[t1]-t1)+31+reach < plane {
 				splits[nsplit] = split{jp, o[0], o[t1] - t1, t1}
 				nsplit++
@@ -519,7 +639,7 @@ func packPaddedPanels(dst, x []float32, c *Conv2D, pp paddedInput, off []int, pc
 	default:
 		bases = make([]int, kcb)
 	}
-	c.patchBases(bases, pc, plane, pp.wp)
+	c.patchBases(bases, pc, &pp)
 	if direct {
 		dir.x = x
 	}
@@ -554,17 +674,29 @@ func packPaddedPanels(dst, x []float32, c *Conv2D, pp paddedInput, off []int, pc
 	}
 }
 
-// patchBases sets bases[i] = ci*plane + ky*DilH*wp + kx*DilW for patch row
-// pc+i = (ci, ky*KW + kx) (c.patchRow), the offset of its tap in a padded
-// input of planes plane values wide wp, stepping (ci, tap) along the rows
-// instead of dividing for each.
-func (c *Conv2D) patchBases(bases []int, pc, plane, wp int) {
+// patchBases sets bases[i] = ci*plane + pp.tapOffset(ky, kx) for patch
+// row pc+i = (ci, ky*KW + kx) (c.patchRow), the offset of its tap in the
+// padded input, stepping (ci, tap) along the rows instead of dividing for
+// each.
+func (c *Conv2D) patchBases(bases []int, pc int, pp *paddedInput) {
 	p := &c.p
 	ig := p.InC / p.Groups
+	plane := pp.plane()
 	ci, tap := c.patchRow(pc)
 	ky, kx := tap/p.KW, tap%p.KW
+	var offs [64]int // tap offsets, for kernels of up to 64 taps
+	small := p.KH*p.KW <= len(offs)
+	if small {
+		for t := 0; t < p.KH*p.KW; t++ {
+			offs[t] = pp.tapOffset(p, t/p.KW, t%p.KW)
+		}
+	}
 	for i := range bases {
-		bases[i] = ci*plane + ky*p.DilH*wp + kx*p.DilW
+		if small {
+			bases[i] = ci*plane + offs[ky*p.KW+kx]
+		} else {
+			bases[i] = ci*plane + pp.tapOffset(p, ky, kx)
+		}
 		if c.tapMajor { // channels inner
 			if ci++; ci == ig {
 				ci = 0

@@ -593,7 +593,7 @@ func TestConv2DTapSkip(t *testing.T) {
 			pad := max(p.PadH, p.PadW)
 			xp := make([]float32, tc.n*p.InC*(tc.h+2*pad)*(tc.w+2*pad))
 			PadPlanes(xp, src, tc.n*p.InC, tc.h, tc.w, pad)
-			for _, pp := range []*paddedInput{nil, {pad: pad, hp: tc.h + 2*pad, wp: tc.w + 2*pad}} {
+			for _, pp := range []*paddedInput{nil, paddedLayout(tc.h, tc.w, pad)} {
 				in := src
 				if pp != nil {
 					in = xp
