@@ -31,6 +31,8 @@ type kernel struct {
 	// read. A packed A panel has ars=1, aks=mr; an unpacked A is read in
 	// place through its strides.
 	micro func(kc int, a []float32, ars, aks int, b, c []float32, ldc int, alpha, beta float32)
+	// aReuse, if set, replaces packAReuse for this kernel.
+	aReuse int
 	// packedA is set when micro reads A only as packed panels (ars=1,
 	// aks=mr); the driver then packs each MC x KC block of A once.
 	packedA bool
@@ -275,7 +277,7 @@ func gemmTile(kn *kernel, tk gemmTask, m, n, k int, alpha float32, a Mat, pa *Pa
 				switch {
 				case pa != nil:
 					ablk = pa.data[pc*mp*mr+ic*kcb*mr : pc*mp*mr+icEnd*kcb*mr]
-				case kn.packedA || jcEnd-jc >= packAReuse:
+				case kn.packedA || jcEnd-jc >= kn.packAReuse():
 					sc.a = grow(sc.a, (icEnd-ic)*kcb*mr, kn.kc*kn.mc)
 					ablk = sc.a
 					for ip := ic; ip < icEnd; ip++ {
@@ -388,6 +390,15 @@ const epiloguePanels = 8
 // packAReuse is the number of column panels from which packing an A block
 // (once per K block) pays: below it the micro-kernel reads A in place.
 const packAReuse = 8
+
+// packAReuse returns the kernel's packing threshold: packAReuse, or its
+// own (aReuse) where it was measured to differ.
+func (kn *kernel) packAReuse() int {
+	if kn.aReuse > 0 {
+		return kn.aReuse
+	}
+	return packAReuse
+}
 
 // maxTile bounds mr*nr over all kernels.
 const maxTile = 16 * 32
