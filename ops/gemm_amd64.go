@@ -94,7 +94,7 @@ func microIndAVX512(kc int, a []float32, ars, aks int, b []float32, boff []int, 
 }
 
 var (
-	kernelAVX2   = &kernel{name: PathAVX2, mr: 6, nr: 16, kc: 256, mc: 192, nc: 3072, micro: microAVX2, microN: microAVX2N}
+	kernelAVX2 = &kernel{name: PathAVX2, mr: 6, nr: 16, kc: 256, mc: 192, nc: 3072, micro: microAVX2, microN: microAVX2N}
 	// The AVX-512 kernel reads A in place up to 8 column panels (N = 256,
 	// RT-DETR's linear layers on 8400 tokens: 2% faster at 1 thread, the
 	// same at 2, than packing A).
