@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -78,11 +79,11 @@ func TestConv2DForwardPhased(t *testing.T) {
 			{Conv2DParams{InC: 3, OutC: 5, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1}, 1, 1, 1},
 			{Conv2DParams{InC: 3, OutC: 32, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1}, 1, 3, 200},
 		} {
-			calls := 0
+			var calls atomic.Int64 // the workers call microInd concurrently
 			kn := *base
 			if base.microInd != nil {
 				kn.microInd = func(kc int, a []float32, ars, aks int, b []float32, boff []int, c []float32, ldc int, alpha, beta float32, rows int) {
-					calls++
+					calls.Add(1)
 					base.microInd(kc, a, ars, aks, b, boff, c, ldc, alpha, beta, rows)
 				}
 			}
@@ -100,7 +101,7 @@ func TestConv2DForwardPhased(t *testing.T) {
 				t.Fatal(err)
 			}
 			wantCalls := ow >= kn.nr && kn.microInd != nil
-			calls = 0
+			calls.Store(0)
 			basePad := max(p.PadH, p.PadW)
 			for _, pad := range []int{basePad, basePad + 1} {
 				ph, pw := PhasedSize(tc.h, tc.w, pad, p.StrideH, p.StrideW)
@@ -119,7 +120,7 @@ func TestConv2DForwardPhased(t *testing.T) {
 					t.Fatalf("%s: short input: err = %v", name, err)
 				}
 			}
-			if wantCalls && calls == 0 {
+			if wantCalls && calls.Load() == 0 {
 				t.Fatalf("%s: no panel was read in place", name)
 			}
 			if err := c.ForwardPhased(want, src, tc.n, tc.h, tc.w, basePad-1); err == nil || !strings.Contains(err.Error(), "padded by") {

@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"runtime"
+	"sync/atomic"
 	"testing"
 )
 
@@ -77,10 +78,10 @@ func TestForwardPaddedInPlace(t *testing.T) {
 			{40, base.mr, 3, base.nr + 1},
 			{300, base.mr + 8, 2, 2 * base.nr},
 		} {
-			calls := 0
+			var calls atomic.Int64 // the workers call microInd concurrently
 			kn := *base
 			kn.microInd = func(kc int, a []float32, ars, aks int, b []float32, boff []int, c []float32, ldc int, alpha, beta float32, rows int) {
-				calls++
+				calls.Add(1)
 				base.microInd(kc, a, ars, aks, b, boff, c, ldc, alpha, beta, rows)
 			}
 			p := Conv2DParams{InC: tc.inC, OutC: tc.outC, KH: 3, KW: 3, PadH: 1, PadW: 1, Act: ActReLU}
@@ -95,7 +96,7 @@ func TestForwardPaddedInPlace(t *testing.T) {
 			if err := c.Forward(want, src, 1, tc.h, tc.w, nil); err != nil {
 				t.Fatal(err)
 			}
-			if calls != 0 {
+			if calls.Load() != 0 {
 				t.Fatalf("%s: Forward (unpadded input) read panels in place", name)
 			}
 			xp := make([]float32, tc.inC*(tc.h+2)*(tc.w+2))
@@ -109,7 +110,7 @@ func TestForwardPaddedInPlace(t *testing.T) {
 				checkGuards(t, name, buf)
 				requireSameBits(t, fmt.Sprintf("%s/workers=%d", name, workers), dst, want)
 			}
-			if calls == 0 {
+			if calls.Load() == 0 {
 				t.Fatalf("%s: no panel was read in place", name)
 			}
 		}
