@@ -1,6 +1,9 @@
 package ops
 
-import "runtime"
+import (
+	"runtime"
+	"sync/atomic"
+)
 
 // Workers returns the number of goroutines a parallel kernel uses: GOMAXPROCS.
 func Workers() int { return runtime.GOMAXPROCS(0) }
@@ -11,6 +14,12 @@ func Workers() int { return runtime.GOMAXPROCS(0) }
 // gives the same bits whatever the number of workers: parallelise over output
 // tiles, never over the terms of one sum. grain is the smallest range worth a
 // goroutine of its own.
+//
+// With several workers the range is cut into up to chunksPerWorker pieces
+// per worker, which the workers take in turn from a shared counter: on a
+// machine whose cores run at different speeds (a virtual machine with busy
+// neighbours) the faster ones take more, instead of all waiting for the
+// slowest. A worker may therefore make several calls.
 func ParallelFor(n, grain int, fn func(lo, hi int)) {
 	if n <= 0 {
 		return
@@ -19,12 +28,23 @@ func ParallelFor(n, grain int, fn func(lo, hi int)) {
 		grain = 1
 	}
 	w := Workers()
-	if m := (n + grain - 1) / grain; m < w {
+	m := (n + grain - 1) / grain // pieces of at least grain
+	if m < w {
 		w = m
 	}
 	if w <= 1 {
 		fn(0, n)
 		return
 	}
-	fork(w, func(t int) { fn(t*n/w, (t+1)*n/w) })
+	nc := min(m, chunksPerWorker*w)
+	var next atomic.Int32
+	fork(w, func(int) {
+		for c := int(next.Add(1) - 1); c < nc; c = int(next.Add(1) - 1) {
+			fn(c*n/nc, (c+1)*n/nc)
+		}
+	})
 }
+
+// chunksPerWorker is how many pieces per worker ParallelFor cuts a range
+// into (fewer when the grain allows fewer).
+const chunksPerWorker = 4
