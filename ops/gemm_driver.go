@@ -227,7 +227,8 @@ func gemmTile(kn *kernel, tk gemmTask, m, n, k int, alpha float32, a Mat, pa *Pa
 	// (the kernels store the first rows of a tile directly).
 	var dir *directB
 	srcBuf, baseBuf := sc.dirSrc[:], sc.dirBases[:]
-	if fill != nil && kn.microInd != nil && pa != nil && c.CS == 1 && (beta == 0 || beta == 1) && kn.kc <= len(baseBuf) {
+	if kn.microInd != nil && pa != nil && c.CS == 1 && (beta == 0 || beta == 1) && kn.kc <= len(baseBuf) &&
+		(fill != nil || pb == nil && b.CS == 1) {
 		dir = &sc.dir
 	}
 
@@ -253,7 +254,24 @@ func gemmTile(kn *kernel, tk gemmTask, m, n, k int, alpha float32, a Mat, pa *Pa
 						*dir = directB{}
 					}
 					fill(bblk, pc, kcb, jc, jcEnd, d)
+				} else if dir != nil && jcEnd-jc <= len(srcBuf) {
+					// Row-major B (a 1x1 convolution's input): every full
+					// panel's row p is b's row pc+p at the panel's column.
+					*dir = directB{x: b.Data, bases: baseBuf[:kcb], src: srcBuf[:jcEnd-jc]}
+					for p := range dir.bases {
+						dir.bases[p] = (pc + p) * b.RS
+					}
+					for jp := jc; jp < jcEnd; jp++ {
+						dir.src[jp-jc] = jp * nr
+						if (jp+1)*nr > n { // the ragged last panel is packed
+							dir.src[jp-jc] = -1
+							packBBlock(bblk[(jp-jc)*kcb*nr:], b, pc, kcb, jp, jp+1, n, nr)
+						}
+					}
 				} else {
+					if dir != nil {
+						*dir = directB{}
+					}
 					packBBlock(bblk, b, pc, kcb, jc, jcEnd, n, nr)
 				}
 			}

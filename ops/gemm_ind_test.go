@@ -116,3 +116,63 @@ func TestForwardPaddedInPlace(t *testing.T) {
 		}
 	}
 }
+
+// TestGemmRowMajorBInPlace checks GEMMs with a pre-packed A and a
+// row-major B (a 1x1 convolution: weights times the input planes), whose
+// full column panels the kernels with microInd read in place, against the
+// same kernel without microInd (every panel packed), bit for bit: ragged
+// M and N, B with a row stride above N, K over several K blocks, beta 0, 1
+// and 0.5 (0.5 packs), 1 and 2 workers, guards around C; and that the
+// in-place path is taken.
+func TestGemmRowMajorBInPlace(t *testing.T) {
+	r := newRand(43)
+	tested := 0
+	for _, base := range append([]*kernel{genericKernel}, asmKernels()...) {
+		if base.microInd == nil {
+			continue
+		}
+		plain := *base
+		plain.microInd = nil
+		for _, m := range []int{1, 5, base.mr, 2*base.mr + 3, 64} {
+			for _, n := range []int{base.nr, 3*base.nr + 7, 200} {
+				for _, k := range []int{1, 9, 300, 600} {
+					for _, beta := range []float32{0, 1, 0.5} {
+						for _, workers := range []int{1, 2} {
+							var calls atomic.Int64
+							kn := *base
+							kn.microInd = func(kc int, a []float32, ars, aks int, b []float32, boff []int, c []float32, ldc int, alpha, beta float32, rows int) {
+								calls.Add(1)
+								base.microInd(kc, a, ars, aks, b, boff, c, ldc, alpha, beta, rows)
+							}
+							name := fmt.Sprintf("%s m=%d n=%d k=%d beta=%g workers=%d", base.name, m, n, k, beta, workers)
+							a := randNormal(r, m*k, 0.5)
+							ldb := n + 3
+							b := randNormal(r, k*ldb, 1)
+							c0 := randNormal(r, m*n, 1)
+							ep := Epilogue{Bias: randNormal(r, m, 1), BiasPerRow: true, Act: ActReLU}
+							want := append([]float32(nil), c0...)
+							pplain := packerFor(&plain)(m, k, RowMajor(a, k))
+							gemmK(&plain, workers, m, n, k, 1, Mat{}, pplain, Mat{b, ldb, 1}, nil, beta, RowMajor(want, n), ep)
+							got, buf := guarded(m * n)
+							copy(got, c0)
+							pa := packerFor(&kn)(m, k, RowMajor(a, k))
+							gemmK(&kn, workers, m, n, k, 1, Mat{}, pa, Mat{b, ldb, 1}, nil, beta, RowMajor(got, n), ep)
+							checkGuards(t, name, buf)
+							requireSameBits(t, name, got, want)
+							if (beta == 0 || beta == 1) && calls.Load() == 0 {
+								t.Fatalf("%s: no panel was read in place", name)
+							}
+							if beta == 0.5 && calls.Load() != 0 {
+								t.Fatalf("%s: beta 0.5 read panels in place", name)
+							}
+							tested++
+						}
+					}
+				}
+			}
+		}
+	}
+	if tested == 0 {
+		t.Fatal("no kernel with microInd")
+	}
+}
