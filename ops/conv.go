@@ -166,16 +166,26 @@ func (c *Conv2D) Params() Conv2DParams { return c.p }
 // micro-kernels have used it.
 const maxColBlock = 256
 
-// blocking splits ohw output positions into blocks for at most maxW
-// workers: blocks of at most maxColBlock positions (a multiple of 32, so of
-// every kernel's NR but NEON's), their number a multiple of the workers so
-// that each gets the same share. It returns the workers used and the block
-// width. No result depends on it.
-func blocking(ohw, maxW int) (nw, nb int) {
-	nw = max(1, min(maxW, (ohw+31)/32))
-	blocks := roundUp(max((ohw+maxColBlock-1)/maxColBlock, nw), nw)
-	nb = min(roundUp((ohw+blocks-1)/blocks, 32), maxColBlock, ohw)
-	return min(nw, (ohw+nb-1)/nb), nb
+// blocking splits ohw output positions, as panels of nr (the last one
+// ragged), into blocks for at most maxW workers: at most maxColBlock
+// positions each, their number a multiple of the workers, the panels
+// spread over them as evenly as whole panels allow (block b holds panels
+// b*panels/blocks up to (b+1)*panels/blocks), so that each worker gets the
+// same share within a panel. It returns the workers used, the number of
+// blocks and of panels. No result depends on it.
+func blocking(ohw, nr, maxW int) (nw, blocks, panels int) {
+	panels = (ohw + nr - 1) / nr
+	maxPanels := max(1, maxColBlock/nr)
+	nw = max(1, min(maxW, panels))
+	blocks = min(roundUp(max((panels+maxPanels-1)/maxPanels, nw), nw), panels)
+	return min(nw, blocks), blocks, panels
+}
+
+// blockRange returns block b's first position and its number of positions
+// (see blocking).
+func blockRange(b, blocks, panels, nr, ohw int) (j0, cols int) {
+	j0 = b * panels / blocks * nr
+	return j0, min((b+1)*panels/blocks*nr, ohw) - j0
 }
 
 func roundUp(a, b int) int { return (a + b - 1) / b * b }
@@ -417,10 +427,9 @@ func (c *Conv2D) im2colGemm(dst, src []float32, n, h, w, oh, ow int, pp *paddedI
 	ig, og := p.InC/p.Groups, p.OutC/p.Groups
 	k := ig * p.KH * p.KW
 	ohw := oh * ow
-	nw, nb := blocking(ohw, Workers())
-	blocks := (ohw + nb - 1) / nb
 	kn := c.packed[0].kern
 	nr := kn.nr
+	nw, blocks, panels := blocking(ohw, nr, Workers())
 	mp := (og + kn.mr - 1) / kn.mr
 	plane := h * w
 	if pp != nil {
@@ -440,8 +449,7 @@ func (c *Conv2D) im2colGemm(dst, src []float32, n, h, w, oh, ow int, pp *paddedI
 				var off [maxColBlock]int // padded input: offsets of the positions
 				var kr [maxColBlock / 4]kRange
 				for b := int(next.Add(1) - 1); b < blocks; b = int(next.Add(1) - 1) {
-					j0 := b * nb
-					cols := min(nb, ohw-j0)
+					j0, cols := blockRange(b, blocks, panels, nr, ohw)
 					np := (cols + nr - 1) / nr
 					for jp := 0; jp < np; jp++ {
 						kr[jp] = kRange{0, k}

@@ -90,3 +90,39 @@ func BenchmarkConv2DPaddedDetr(b *testing.B) {
 		})
 	}
 }
+
+// TestBlocking checks the column blocks of the im2col lowering: they cover
+// the positions in order without gaps, hold whole panels (but the last),
+// at most maxColBlock positions each, their number is a multiple of the
+// workers when there are enough panels, and no two blocks differ by more
+// than one panel (so that the workers' shares do not either, when each
+// takes blocks/nw of them).
+func TestBlocking(t *testing.T) {
+	for _, nr := range []int{4, 12, 16, 32} {
+		for _, maxW := range []int{1, 2, 3, 8} {
+			for _, ohw := range []int{1, 5, 31, 32, 33, 400, 1073, 1600, 6400, 25600, 102400} {
+				nw, blocks, panels := blocking(ohw, nr, maxW)
+				name := fmt.Sprintf("ohw=%d nr=%d maxW=%d", ohw, nr, maxW)
+				if panels != (ohw+nr-1)/nr || nw < 1 || nw > maxW || blocks < nw || blocks > panels {
+					t.Fatalf("%s: %d workers, %d blocks, %d panels", name, nw, blocks, panels)
+				}
+				if blocks < panels && blocks%nw != 0 {
+					t.Fatalf("%s: %d blocks for %d workers", name, blocks, nw)
+				}
+				next, lo, hi := 0, ohw, 0
+				for b := 0; b < blocks; b++ {
+					j0, cols := blockRange(b, blocks, panels, nr, ohw)
+					if j0 != next || cols <= 0 || cols > maxColBlock || (b < blocks-1 && cols%nr != 0) {
+						t.Fatalf("%s: block %d at %d of %d (expected at %d)", name, b, j0, cols, next)
+					}
+					next = j0 + cols
+					np := (cols + nr - 1) / nr
+					lo, hi = min(lo, np), max(hi, np)
+				}
+				if next != ohw || hi-lo > 1 {
+					t.Fatalf("%s: blocks end at %d, hold %d to %d panels", name, next, lo, hi)
+				}
+			}
+		}
+	}
+}

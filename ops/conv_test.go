@@ -254,8 +254,10 @@ func TestConv2DColumnBlocks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, nb := blocking(h*w, 2); nb >= h*w || nb%w == 0 {
-		t.Fatalf("block of %d columns does not split %dx%d mid-row", nb, h, w)
+	if _, blocks, panels := blocking(h*w, 32, 2); blocks < 2 {
+		t.Fatalf("%d positions in one block", h*w)
+	} else if j0, cols := blockRange(1, blocks, panels, 32, h*w); j0%w == 0 || (j0+cols)%w == 0 {
+		t.Fatalf("block 1 (%d columns from %d) does not split %dx%d mid-row", cols, j0, h, w)
 	}
 	want := convRef(src, weight, bias, p, n, h, w)
 	var first []float32
