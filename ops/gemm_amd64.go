@@ -44,6 +44,18 @@ func sgemm12x32AVX512Ind(kc int, a *float32, ars, aks int, b *float32, boff *int
 //go:noescape
 func sgemm4x32AVX512Ind(kc int, a *float32, ars, aks int, b *float32, boff *int, c *float32, ldc int, alpha, beta float32, rows int)
 
+// sgemm8x32AVX512 is sgemm12x32AVX512 on rows 0-7 of the tile, storing
+// only the first rows (1 to 8) of them, bit for bit the same values.
+//
+//go:noescape
+func sgemm8x32AVX512(kc int, a *float32, ars, aks int, b, c *float32, ldc int, alpha, beta float32, rows int)
+
+// sgemm8x32AVX512Ind is sgemm8x32AVX512 with row p of B read at
+// b + boff[p].
+//
+//go:noescape
+func sgemm8x32AVX512Ind(kc int, a *float32, ars, aks int, b *float32, boff *int, c *float32, ldc int, alpha, beta float32, rows int)
+
 // The wrappers check the slice bounds once per tile, so a driver bug panics
 // instead of reading or writing out of bounds.
 func microAVX2(kc int, a []float32, ars, aks int, b, c []float32, ldc int, alpha, beta float32) {
@@ -61,19 +73,26 @@ func microAVX512(kc int, a []float32, ars, aks int, b, c []float32, ldc int, alp
 	sgemm12x32AVX512(kc, &a[0], ars, aks, &b[0], &c[0], ldc, alpha, beta)
 }
 
-// microRows4AVX512 computes rows 0-3 of a 12 x 32 tile (reading 4 rows
-// of A) and stores the first rows of them (1 to 4).
-func microRows4AVX512(kc int, a []float32, ars, aks int, b, c []float32, ldc int, alpha, beta float32, rows int) {
-	if rows < 1 || rows > 4 {
-		panic("ops: microRows4AVX512: rows out of range")
+// microRowsAVX512 computes the first rows (1 to 8) of a 12 x 32 tile:
+// rows 0-3 (reading 4 rows of A) when there are at most 4, else rows 0-7
+// (reading 8).
+func microRowsAVX512(kc int, a []float32, ars, aks int, b, c []float32, ldc int, alpha, beta float32, rows int) {
+	_, _ = b[kc*32-1], c[(rows-1)*ldc+31]
+	switch {
+	case rows >= 1 && rows <= 4:
+		_ = a[3*ars+(kc-1)*aks]
+		sgemm4x32AVX512(kc, &a[0], ars, aks, &b[0], &c[0], ldc, alpha, beta, rows)
+	case rows > 4 && rows <= 8:
+		_ = a[7*ars+(kc-1)*aks]
+		sgemm8x32AVX512(kc, &a[0], ars, aks, &b[0], &c[0], ldc, alpha, beta, rows)
+	default:
+		panic("ops: microRowsAVX512: rows out of range")
 	}
-	_, _, _ = a[3*ars+(kc-1)*aks], b[kc*32-1], c[(rows-1)*ldc+31]
-	sgemm4x32AVX512(kc, &a[0], ars, aks, &b[0], &c[0], ldc, alpha, beta, rows)
 }
 
 // microIndAVX512 computes the first rows (1 to 12) of a 12 x 32 tile with
 // B read in place (row p at b[boff[p]:]): the whole tile in one call, fewer
-// rows in groups of 4 (each reading 4 rows of A). The caller guarantees
+// rows as 8 (reading 8 rows of A) and up to 4 (reading 4). The caller guarantees
 // that every row b[boff[p] : boff[p]+32] lies in b (gemmTile checks it once
 // per panel); A and C are checked here.
 func microIndAVX512(kc int, a []float32, ars, aks int, b []float32, boff []int, c []float32, ldc int, alpha, beta float32, rows int) {
@@ -86,8 +105,15 @@ func microIndAVX512(kc int, a []float32, ars, aks int, b []float32, boff []int, 
 	if rows < 1 || rows > 12 {
 		panic("ops: microIndAVX512: rows out of range")
 	}
-	for r0 := 0; r0 < rows; r0 += 4 {
-		n := min(4, rows-r0)
+	// 5 to 11 rows: 8 in one call, then the rest (up to 4).
+	r0 := 0
+	if rows > 4 {
+		n := min(8, rows)
+		_, _ = a[7*ars+(kc-1)*aks], c[(n-1)*ldc+31]
+		sgemm8x32AVX512Ind(kc, &a[0], ars, aks, &b[0], &boff[0], &c[0], ldc, alpha, beta, n)
+		r0 = n
+	}
+	if n := rows - r0; n > 0 {
 		_, _ = a[(r0+3)*ars+(kc-1)*aks], c[(r0+n-1)*ldc+31]
 		sgemm4x32AVX512Ind(kc, &a[r0*ars], ars, aks, &b[0], &boff[0], &c[r0*ldc], ldc, alpha, beta, n)
 	}
@@ -98,7 +124,7 @@ var (
 	// The AVX-512 kernel reads A in place up to 8 column panels (N = 256,
 	// RT-DETR's linear layers on 8400 tokens: 2% faster at 1 thread, the
 	// same at 2, than packing A).
-	kernelAVX512 = &kernel{name: PathAVX512, mr: 12, nr: 32, kc: 256, mc: 192, nc: 3072, aReuse: 9, micro: microAVX512, microRows4: microRows4AVX512, microInd: microIndAVX512}
+	kernelAVX512 = &kernel{name: PathAVX512, mr: 12, nr: 32, kc: 256, mc: 192, nc: 3072, aReuse: 9, micro: microAVX512, microRows: microRowsAVX512, microInd: microIndAVX512}
 )
 
 func pickKernel() *kernel {

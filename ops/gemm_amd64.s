@@ -270,86 +270,86 @@ n_end:
 
 // ZERO24_AVX512 clears the 12x32 kernel's accumulators.
 #define ZERO24_AVX512 \
-	VPXORD Z0, Z0, Z0 \
-	VPXORD Z1, Z1, Z1 \
-	VPXORD Z2, Z2, Z2 \
-	VPXORD Z3, Z3, Z3 \
-	VPXORD Z4, Z4, Z4 \
-	VPXORD Z5, Z5, Z5 \
-	VPXORD Z6, Z6, Z6 \
-	VPXORD Z7, Z7, Z7 \
-	VPXORD Z8, Z8, Z8 \
-	VPXORD Z9, Z9, Z9 \
-	VPXORD Z10, Z10, Z10 \
-	VPXORD Z11, Z11, Z11 \
-	VPXORD Z12, Z12, Z12 \
-	VPXORD Z13, Z13, Z13 \
-	VPXORD Z14, Z14, Z14 \
-	VPXORD Z15, Z15, Z15 \
-	VPXORD Z16, Z16, Z16 \
-	VPXORD Z17, Z17, Z17 \
-	VPXORD Z18, Z18, Z18 \
-	VPXORD Z19, Z19, Z19 \
-	VPXORD Z20, Z20, Z20 \
-	VPXORD Z21, Z21, Z21 \
-	VPXORD Z22, Z22, Z22 \
+	VPXORD Z0, Z0, Z0; \
+	VPXORD Z1, Z1, Z1; \
+	VPXORD Z2, Z2, Z2; \
+	VPXORD Z3, Z3, Z3; \
+	VPXORD Z4, Z4, Z4; \
+	VPXORD Z5, Z5, Z5; \
+	VPXORD Z6, Z6, Z6; \
+	VPXORD Z7, Z7, Z7; \
+	VPXORD Z8, Z8, Z8; \
+	VPXORD Z9, Z9, Z9; \
+	VPXORD Z10, Z10, Z10; \
+	VPXORD Z11, Z11, Z11; \
+	VPXORD Z12, Z12, Z12; \
+	VPXORD Z13, Z13, Z13; \
+	VPXORD Z14, Z14, Z14; \
+	VPXORD Z15, Z15, Z15; \
+	VPXORD Z16, Z16, Z16; \
+	VPXORD Z17, Z17, Z17; \
+	VPXORD Z18, Z18, Z18; \
+	VPXORD Z19, Z19, Z19; \
+	VPXORD Z20, Z20, Z20; \
+	VPXORD Z21, Z21, Z21; \
+	VPXORD Z22, Z22, Z22; \
 	VPXORD Z23, Z23, Z23
 
 // SCALE24_AVX512 multiplies the accumulators by alpha (in Z28).
 #define SCALE24_AVX512 \
-	VMULPS Z28, Z0, Z0 \
-	VMULPS Z28, Z1, Z1 \
-	VMULPS Z28, Z2, Z2 \
-	VMULPS Z28, Z3, Z3 \
-	VMULPS Z28, Z4, Z4 \
-	VMULPS Z28, Z5, Z5 \
-	VMULPS Z28, Z6, Z6 \
-	VMULPS Z28, Z7, Z7 \
-	VMULPS Z28, Z8, Z8 \
-	VMULPS Z28, Z9, Z9 \
-	VMULPS Z28, Z10, Z10 \
-	VMULPS Z28, Z11, Z11 \
-	VMULPS Z28, Z12, Z12 \
-	VMULPS Z28, Z13, Z13 \
-	VMULPS Z28, Z14, Z14 \
-	VMULPS Z28, Z15, Z15 \
-	VMULPS Z28, Z16, Z16 \
-	VMULPS Z28, Z17, Z17 \
-	VMULPS Z28, Z18, Z18 \
-	VMULPS Z28, Z19, Z19 \
-	VMULPS Z28, Z20, Z20 \
-	VMULPS Z28, Z21, Z21 \
-	VMULPS Z28, Z22, Z22 \
+	VMULPS Z28, Z0, Z0; \
+	VMULPS Z28, Z1, Z1; \
+	VMULPS Z28, Z2, Z2; \
+	VMULPS Z28, Z3, Z3; \
+	VMULPS Z28, Z4, Z4; \
+	VMULPS Z28, Z5, Z5; \
+	VMULPS Z28, Z6, Z6; \
+	VMULPS Z28, Z7, Z7; \
+	VMULPS Z28, Z8, Z8; \
+	VMULPS Z28, Z9, Z9; \
+	VMULPS Z28, Z10, Z10; \
+	VMULPS Z28, Z11, Z11; \
+	VMULPS Z28, Z12, Z12; \
+	VMULPS Z28, Z13, Z13; \
+	VMULPS Z28, Z14, Z14; \
+	VMULPS Z28, Z15, Z15; \
+	VMULPS Z28, Z16, Z16; \
+	VMULPS Z28, Z17, Z17; \
+	VMULPS Z28, Z18, Z18; \
+	VMULPS Z28, Z19, Z19; \
+	VMULPS Z28, Z20, Z20; \
+	VMULPS Z28, Z21, Z21; \
+	VMULPS Z28, Z22, Z22; \
 	VMULPS Z28, Z23, Z23
 
 // BETA12_AVX512 adds beta*C (beta in Z28) to the 12 rows and stores them.
 #define BETA12_AVX512 \
-	BETA_AVX512(Z0, Z1) \
-	BETA_AVX512(Z2, Z3) \
-	BETA_AVX512(Z4, Z5) \
-	BETA_AVX512(Z6, Z7) \
-	BETA_AVX512(Z8, Z9) \
-	BETA_AVX512(Z10, Z11) \
-	BETA_AVX512(Z12, Z13) \
-	BETA_AVX512(Z14, Z15) \
-	BETA_AVX512(Z16, Z17) \
-	BETA_AVX512(Z18, Z19) \
-	BETA_AVX512(Z20, Z21) \
+	BETA_AVX512(Z0, Z1); \
+	BETA_AVX512(Z2, Z3); \
+	BETA_AVX512(Z4, Z5); \
+	BETA_AVX512(Z6, Z7); \
+	BETA_AVX512(Z8, Z9); \
+	BETA_AVX512(Z10, Z11); \
+	BETA_AVX512(Z12, Z13); \
+	BETA_AVX512(Z14, Z15); \
+	BETA_AVX512(Z16, Z17); \
+	BETA_AVX512(Z18, Z19); \
+	BETA_AVX512(Z20, Z21); \
 	BETA_AVX512(Z22, Z23)
 
 // STORE12_AVX512 stores the 12 rows.
 #define STORE12_AVX512 \
-	STORE_AVX512(Z0, Z1) \
-	STORE_AVX512(Z2, Z3) \
-	STORE_AVX512(Z4, Z5) \
-	STORE_AVX512(Z6, Z7) \
-	STORE_AVX512(Z8, Z9) \
-	STORE_AVX512(Z10, Z11) \
-	STORE_AVX512(Z12, Z13) \
-	STORE_AVX512(Z14, Z15) \
-	STORE_AVX512(Z16, Z17) \
-	STORE_AVX512(Z18, Z19) \
-	STORE_AVX512(Z20, Z21) \
+	STORE_AVX512(Z0, Z1); \
+	STORE_AVX512(Z2, Z3); \
+	STORE_AVX512(Z4, Z5); \
+	STORE_AVX512(Z6, Z7); \
+	STORE_AVX512(Z8, Z9); \
+	STORE_AVX512(Z10, Z11); \
+	STORE_AVX512(Z12, Z13); \
+	STORE_AVX512(Z14, Z15); \
+	STORE_AVX512(Z16, Z17); \
+	STORE_AVX512(Z18, Z19); \
+	STORE_AVX512(Z20, Z21); \
 	STORE_AVX512(Z22, Z23)
 
 // func sgemm12x32AVX512(kc int, a *float32, ars, aks int, b, c *float32, ldc int, alpha, beta float32)
@@ -733,5 +733,312 @@ ind4_store:
 	STORE_AVX512(Z6, Z7)
 
 ind4_ret:
+	VZEROUPPER
+	RET
+
+// ---------------------------------------------------------------------------
+// sgemm8x32AVX512 and sgemm8x32AVX512Ind: rows 0-7 of sgemm12x32AVX512's
+// (sgemm12x32AVX512Ind's) tile, storing only the first `rows` (1 to 8) of
+// them: a ragged last row panel of 5 to 8 rows (128 or 32 output channels:
+// panels of 12 and 8 rows) in one call instead of two 4-row calls, each of
+// which reads all of B. Every value is computed as in the 12-row kernels
+// (the same FMAs in the same order), so the results are bit for bit the
+// same.
+//
+// Arguments: kc+0(FP) a+8(FP) ars+16(FP) aks+24(FP) b+32(FP) then
+// c+40(FP) ldc+48(FP) alpha+56(FP) beta+60(FP) rows+64(FP) (packed B), or
+// boff+40(FP) c+48(FP) ldc+56(FP) alpha+64(FP) beta+68(FP) rows+72(FP)
+// (B in place).
+//
+// Register plan: that of sgemm12x32AVX512 on rows 0-7 (Z0..Z15; SI, R10,
+// R12 rows 0, 3, 6), and for the in-place form R14 (boff) and AX.
+
+// KFMA8_AVX512 is KFMA12_AVX512 on rows 0-7.
+#define KFMA8_AVX512 \
+	VBROADCASTSS (SI), Z26; \
+	VFMADD231PS Z24, Z26, Z0; \
+	VFMADD231PS Z25, Z26, Z1; \
+	VBROADCASTSS (SI)(R9*1), Z27; \
+	VFMADD231PS Z24, Z27, Z2; \
+	VFMADD231PS Z25, Z27, Z3; \
+	VBROADCASTSS (SI)(R9*2), Z26; \
+	VFMADD231PS Z24, Z26, Z4; \
+	VFMADD231PS Z25, Z26, Z5; \
+	VBROADCASTSS (R10), Z27; \
+	VFMADD231PS Z24, Z27, Z6; \
+	VFMADD231PS Z25, Z27, Z7; \
+	VBROADCASTSS (R10)(R9*1), Z26; \
+	VFMADD231PS Z24, Z26, Z8; \
+	VFMADD231PS Z25, Z26, Z9; \
+	VBROADCASTSS (R10)(R9*2), Z27; \
+	VFMADD231PS Z24, Z27, Z10; \
+	VFMADD231PS Z25, Z27, Z11; \
+	VBROADCASTSS (R12), Z26; \
+	VFMADD231PS Z24, Z26, Z12; \
+	VFMADD231PS Z25, Z26, Z13; \
+	VBROADCASTSS (R12)(R9*1), Z27; \
+	VFMADD231PS Z24, Z27, Z14; \
+	VFMADD231PS Z25, Z27, Z15; \
+	ADDQ R11, SI; \
+	ADDQ R11, R10; \
+	ADDQ R11, R12
+
+#define KSTEP8_AVX512 \
+	VMOVUPS (DI), Z24; \
+	VMOVUPS 64(DI), Z25; \
+	KFMA8_AVX512; \
+	ADDQ $128, DI
+
+#define KSTEPI8_AVX512 \
+	MOVQ    (R14), AX; \
+	VMOVUPS (DI)(AX*4), Z24; \
+	VMOVUPS 64(DI)(AX*4), Z25; \
+	KFMA8_AVX512; \
+	ADDQ    $8, R14
+
+// ZERO16_AVX512 clears Z0..Z15.
+#define ZERO16_AVX512 \
+	VPXORD Z0, Z0, Z0; \
+	VPXORD Z1, Z1, Z1; \
+	VPXORD Z2, Z2, Z2; \
+	VPXORD Z3, Z3, Z3; \
+	VPXORD Z4, Z4, Z4; \
+	VPXORD Z5, Z5, Z5; \
+	VPXORD Z6, Z6, Z6; \
+	VPXORD Z7, Z7, Z7; \
+	VPXORD Z8, Z8, Z8; \
+	VPXORD Z9, Z9, Z9; \
+	VPXORD Z10, Z10, Z10; \
+	VPXORD Z11, Z11, Z11; \
+	VPXORD Z12, Z12, Z12; \
+	VPXORD Z13, Z13, Z13; \
+	VPXORD Z14, Z14, Z14; \
+	VPXORD Z15, Z15, Z15
+
+// SCALE16_AVX512 multiplies Z0..Z15 by alpha (in Z28).
+#define SCALE16_AVX512 \
+	VMULPS Z28, Z0, Z0; \
+	VMULPS Z28, Z1, Z1; \
+	VMULPS Z28, Z2, Z2; \
+	VMULPS Z28, Z3, Z3; \
+	VMULPS Z28, Z4, Z4; \
+	VMULPS Z28, Z5, Z5; \
+	VMULPS Z28, Z6, Z6; \
+	VMULPS Z28, Z7, Z7; \
+	VMULPS Z28, Z8, Z8; \
+	VMULPS Z28, Z9, Z9; \
+	VMULPS Z28, Z10, Z10; \
+	VMULPS Z28, Z11, Z11; \
+	VMULPS Z28, Z12, Z12; \
+	VMULPS Z28, Z13, Z13; \
+	VMULPS Z28, Z14, Z14; \
+	VMULPS Z28, Z15, Z15
+
+// func sgemm8x32AVX512(kc int, a *float32, ars, aks int, b, c *float32, ldc int, alpha, beta float32, rows int)
+TEXT ·sgemm8x32AVX512(SB), NOSPLIT, $0-72
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ ars+16(FP), R9
+	SHLQ $2, R9
+	MOVQ aks+24(FP), R11
+	SHLQ $2, R11
+	LEAQ (SI)(R9*2), R10
+	ADDQ R9, R10
+	LEAQ (R10)(R9*2), R12
+	ADDQ R9, R12
+	MOVQ b+32(FP), DI
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	SHLQ $2, R8
+
+	ZERO16_AVX512
+
+	MOVQ CX, BX
+	SHRQ $2, BX
+	ANDQ $3, CX
+	TESTQ BX, BX
+	JZ   sgemm8x32AVX512_rem
+
+sgemm8x32AVX512_loop4:
+	KSTEP8_AVX512
+	KSTEP8_AVX512
+	KSTEP8_AVX512
+	KSTEP8_AVX512
+	DECQ BX
+	JNZ  sgemm8x32AVX512_loop4
+
+sgemm8x32AVX512_rem:
+	TESTQ CX, CX
+	JZ    sgemm8x32AVX512_done
+
+sgemm8x32AVX512_loop1:
+	KSTEP8_AVX512
+	DECQ CX
+	JNZ  sgemm8x32AVX512_loop1
+
+sgemm8x32AVX512_done:
+	VBROADCASTSS alpha+56(FP), Z28
+	SCALE16_AVX512
+	MOVQ rows+64(FP), BX
+
+	MOVL beta+60(FP), AX
+	ANDL $0x7fffffff, AX
+	JZ   sgemm8x32AVX512_store
+
+	VBROADCASTSS beta+60(FP), Z28
+	BETA_AVX512(Z0, Z1)
+	DECQ BX
+	JZ   sgemm8x32AVX512_ret
+	BETA_AVX512(Z2, Z3)
+	DECQ BX
+	JZ   sgemm8x32AVX512_ret
+	BETA_AVX512(Z4, Z5)
+	DECQ BX
+	JZ   sgemm8x32AVX512_ret
+	BETA_AVX512(Z6, Z7)
+	DECQ BX
+	JZ   sgemm8x32AVX512_ret
+	BETA_AVX512(Z8, Z9)
+	DECQ BX
+	JZ   sgemm8x32AVX512_ret
+	BETA_AVX512(Z10, Z11)
+	DECQ BX
+	JZ   sgemm8x32AVX512_ret
+	BETA_AVX512(Z12, Z13)
+	DECQ BX
+	JZ   sgemm8x32AVX512_ret
+	BETA_AVX512(Z14, Z15)
+	JMP  sgemm8x32AVX512_ret
+
+sgemm8x32AVX512_store:
+	STORE_AVX512(Z0, Z1)
+	DECQ BX
+	JZ   sgemm8x32AVX512_ret
+	STORE_AVX512(Z2, Z3)
+	DECQ BX
+	JZ   sgemm8x32AVX512_ret
+	STORE_AVX512(Z4, Z5)
+	DECQ BX
+	JZ   sgemm8x32AVX512_ret
+	STORE_AVX512(Z6, Z7)
+	DECQ BX
+	JZ   sgemm8x32AVX512_ret
+	STORE_AVX512(Z8, Z9)
+	DECQ BX
+	JZ   sgemm8x32AVX512_ret
+	STORE_AVX512(Z10, Z11)
+	DECQ BX
+	JZ   sgemm8x32AVX512_ret
+	STORE_AVX512(Z12, Z13)
+	DECQ BX
+	JZ   sgemm8x32AVX512_ret
+	STORE_AVX512(Z14, Z15)
+
+sgemm8x32AVX512_ret:
+	VZEROUPPER
+	RET
+
+// func sgemm8x32AVX512Ind(kc int, a *float32, ars, aks int, b *float32, boff *int, c *float32, ldc int, alpha, beta float32, rows int)
+TEXT ·sgemm8x32AVX512Ind(SB), NOSPLIT, $0-80
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ ars+16(FP), R9
+	SHLQ $2, R9
+	MOVQ aks+24(FP), R11
+	SHLQ $2, R11
+	LEAQ (SI)(R9*2), R10
+	ADDQ R9, R10
+	LEAQ (R10)(R9*2), R12
+	ADDQ R9, R12
+	MOVQ b+32(FP), DI
+	MOVQ boff+40(FP), R14
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R8
+	SHLQ $2, R8
+
+	ZERO16_AVX512
+
+	MOVQ CX, BX
+	SHRQ $2, BX
+	ANDQ $3, CX
+	TESTQ BX, BX
+	JZ   sgemm8x32AVX512Ind_rem
+
+sgemm8x32AVX512Ind_loop4:
+	KSTEPI8_AVX512
+	KSTEPI8_AVX512
+	KSTEPI8_AVX512
+	KSTEPI8_AVX512
+	DECQ BX
+	JNZ  sgemm8x32AVX512Ind_loop4
+
+sgemm8x32AVX512Ind_rem:
+	TESTQ CX, CX
+	JZ    sgemm8x32AVX512Ind_done
+
+sgemm8x32AVX512Ind_loop1:
+	KSTEPI8_AVX512
+	DECQ CX
+	JNZ  sgemm8x32AVX512Ind_loop1
+
+sgemm8x32AVX512Ind_done:
+	VBROADCASTSS alpha+64(FP), Z28
+	SCALE16_AVX512
+	MOVQ rows+72(FP), BX
+
+	MOVL beta+68(FP), AX
+	ANDL $0x7fffffff, AX
+	JZ   sgemm8x32AVX512Ind_store
+
+	VBROADCASTSS beta+68(FP), Z28
+	BETA_AVX512(Z0, Z1)
+	DECQ BX
+	JZ   sgemm8x32AVX512Ind_ret
+	BETA_AVX512(Z2, Z3)
+	DECQ BX
+	JZ   sgemm8x32AVX512Ind_ret
+	BETA_AVX512(Z4, Z5)
+	DECQ BX
+	JZ   sgemm8x32AVX512Ind_ret
+	BETA_AVX512(Z6, Z7)
+	DECQ BX
+	JZ   sgemm8x32AVX512Ind_ret
+	BETA_AVX512(Z8, Z9)
+	DECQ BX
+	JZ   sgemm8x32AVX512Ind_ret
+	BETA_AVX512(Z10, Z11)
+	DECQ BX
+	JZ   sgemm8x32AVX512Ind_ret
+	BETA_AVX512(Z12, Z13)
+	DECQ BX
+	JZ   sgemm8x32AVX512Ind_ret
+	BETA_AVX512(Z14, Z15)
+	JMP  sgemm8x32AVX512Ind_ret
+
+sgemm8x32AVX512Ind_store:
+	STORE_AVX512(Z0, Z1)
+	DECQ BX
+	JZ   sgemm8x32AVX512Ind_ret
+	STORE_AVX512(Z2, Z3)
+	DECQ BX
+	JZ   sgemm8x32AVX512Ind_ret
+	STORE_AVX512(Z4, Z5)
+	DECQ BX
+	JZ   sgemm8x32AVX512Ind_ret
+	STORE_AVX512(Z6, Z7)
+	DECQ BX
+	JZ   sgemm8x32AVX512Ind_ret
+	STORE_AVX512(Z8, Z9)
+	DECQ BX
+	JZ   sgemm8x32AVX512Ind_ret
+	STORE_AVX512(Z10, Z11)
+	DECQ BX
+	JZ   sgemm8x32AVX512Ind_ret
+	STORE_AVX512(Z12, Z13)
+	DECQ BX
+	JZ   sgemm8x32AVX512Ind_ret
+	STORE_AVX512(Z14, Z15)
+
+sgemm8x32AVX512Ind_ret:
 	VZEROUPPER
 	RET

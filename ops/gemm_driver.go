@@ -40,12 +40,12 @@ type kernel struct {
 	// rows of panel i+1 follow those of panel i), panel i reading A at
 	// a[i*apanel:]; the driver uses it for runs of full tiles.
 	microN func(np, kc int, a []float32, ars, aks, apanel int, b, c []float32, ldc int, alpha, beta float32)
-	// microRows4, if set, is micro on rows 0-3 of the tile only (reading
-	// 4 rows of A), storing the first rows (1 to 4) of them, bit for bit
+	// microRows, if set, is micro on the first rows (1 to 8) of the tile
+	// only (reading at most 8 rows of A), storing those, bit for bit
 	// micro's values; the driver uses it for a ragged last row panel of
-	// at most 8 rows (a convolution with 64 or 32 output channels) instead
-	// of a full tile and a merge.
-	microRows4 func(kc int, a []float32, ars, aks int, b, c []float32, ldc int, alpha, beta float32, rows int)
+	// at most 8 rows (a convolution with 32, 64, 128 or 256 output
+	// channels) instead of a full tile and a merge.
+	microRows func(kc int, a []float32, ars, aks int, b, c []float32, ldc int, alpha, beta float32, rows int)
 	// microInd, if set, is micro with B read in place (row p of the panel
 	// is b[boff[p] : boff[p]+nr]) on the first rows (1 to mr) of a tile,
 	// storing only those, bit for bit micro's values. The driver uses it
@@ -371,14 +371,11 @@ func gemmTile(kn *kernel, tk gemmTask, m, n, k int, alpha float32, a Mat, pa *Pa
 							}
 						case mm == mr && nn == nr && c.CS == 1:
 							kn.micro(p1-p0, ap[p0*aks:], ars, aks, bp[p0*nr:], c.Data[off:off+(mr-1)*c.RS+nr], c.RS, alpha, cbeta)
-						case kn.microRows4 != nil && mm <= 8 && nn == nr && c.CS == 1 && (cbeta == 0 || cbeta == 1):
-							// A ragged row panel of 4 or 8 rows at most: groups of
-							// 4 rows straight into C (the same values as the
-							// full tile merged below, for beta 0 or 1).
-							for r0 := 0; r0 < mm; r0 += 4 {
-								rows := min(4, mm-r0)
-								kn.microRows4(p1-p0, ap[r0*ars+p0*aks:], ars, aks, bp[p0*nr:], c.Data[off+r0*c.RS:off+(r0+rows-1)*c.RS+nr], c.RS, alpha, cbeta, rows)
-							}
+						case kn.microRows != nil && mm <= 8 && nn == nr && c.CS == 1 && (cbeta == 0 || cbeta == 1):
+							// A ragged row panel of 8 rows at most, straight
+							// into C (the same values as the full tile merged
+							// below, for beta 0 or 1).
+							kn.microRows(p1-p0, ap[p0*aks:], ars, aks, bp[p0*nr:], c.Data[off:off+(mm-1)*c.RS+nr], c.RS, alpha, cbeta, mm)
 						default:
 							kn.micro(p1-p0, ap[p0*aks:], ars, aks, bp[p0*nr:], tile[:mr*nr], nr, alpha, 0)
 							mergeTile(tile[:], nr, c, off, mm, nn, cbeta)

@@ -6,7 +6,7 @@ import (
 )
 
 // TestGemmRows4 checks the ragged-row-panel path of the kernels that have
-// microRows4 (AVX-512: groups of 4 rows straight into C) against the same
+// microRows (AVX-512: up to 8 rows straight into C) against the same
 // kernel without it (a full tile merged into C), bit for bit, on M with a
 // ragged last panel of 1 to 11 rows, ragged N, K over one and several K
 // blocks, beta 0, 1 and 0.5, plain and pre-packed A, with guards around C.
@@ -14,11 +14,11 @@ func TestGemmRows4(t *testing.T) {
 	r := newRand(40)
 	tested := 0
 	for _, kn := range asmKernels() {
-		if kn.microRows4 == nil {
+		if kn.microRows == nil {
 			continue
 		}
 		plain := *kn
-		plain.microRows4 = nil
+		plain.microRows = nil
 		for _, m := range []int{1, 3, 4, 5, 8, 9, 11, 16, 20, 28, 32, 64, 100} {
 			for _, n := range []int{32, 70, 96} {
 				for _, k := range []int{1, 7, 256, 300, 576} {
@@ -52,6 +52,6 @@ func TestGemmRows4(t *testing.T) {
 		}
 	}
 	if tested == 0 {
-		t.Skip("no kernel with microRows4 on this host")
+		t.Skip("no kernel with microRows on this host")
 	}
 }
