@@ -56,6 +56,12 @@ func sgemm8x32AVX512(kc int, a *float32, ars, aks int, b, c *float32, ldc int, a
 //go:noescape
 func sgemm8x32AVX512Ind(kc int, a *float32, ars, aks int, b *float32, boff *int, c *float32, ldc int, alpha, beta float32, rows int)
 
+// sgemm6x16AVX2Ind is one tile of sgemm6x16AVX2N with row p of B read at
+// b + boff[p], storing the first rows (1 to 6).
+//
+//go:noescape
+func sgemm6x16AVX2Ind(kc int, a *float32, ars, aks int, b *float32, boff *int, c *float32, ldc int, alpha, beta float32, rows int)
+
 // The wrappers check the slice bounds once per tile, so a driver bug panics
 // instead of reading or writing out of bounds.
 func microAVX2(kc int, a []float32, ars, aks int, b, c []float32, ldc int, alpha, beta float32) {
@@ -90,6 +96,17 @@ func microRowsAVX512(kc int, a []float32, ars, aks int, b, c []float32, ldc int,
 	}
 }
 
+// microIndAVX2 computes the first rows (1 to 6) of a 6 x 16 tile with B
+// read in place (row p at b[boff[p]:]; the caller guarantees the rows lie
+// in b, see microIndAVX512).
+func microIndAVX2(kc int, a []float32, ars, aks int, b []float32, boff []int, c []float32, ldc int, alpha, beta float32, rows int) {
+	if rows < 1 || rows > 6 {
+		panic("ops: microIndAVX2: rows out of range")
+	}
+	_, _, _, _ = a[5*ars+(kc-1)*aks], b[0], boff[kc-1], c[(rows-1)*ldc+15]
+	sgemm6x16AVX2Ind(kc, &a[0], ars, aks, &b[0], &boff[0], &c[0], ldc, alpha, beta, rows)
+}
+
 // microIndAVX512 computes the first rows (1 to 12) of a 12 x 32 tile with
 // B read in place (row p at b[boff[p]:]): the whole tile in one call, fewer
 // rows as 8 (reading 8 rows of A) and up to 4 (reading 4). The caller guarantees
@@ -120,7 +137,7 @@ func microIndAVX512(kc int, a []float32, ars, aks int, b []float32, boff []int, 
 }
 
 var (
-	kernelAVX2 = &kernel{name: PathAVX2, mr: 6, nr: 16, kc: 256, mc: 192, nc: 3072, micro: microAVX2, microN: microAVX2N}
+	kernelAVX2 = &kernel{name: PathAVX2, mr: 6, nr: 16, kc: 256, mc: 192, nc: 3072, micro: microAVX2, microN: microAVX2N, microInd: microIndAVX2}
 	// The AVX-512 kernel reads A in place up to 8 column panels (N = 256,
 	// RT-DETR's linear layers on 8400 tokens: 2% faster at 1 thread, the
 	// same at 2, than packing A).

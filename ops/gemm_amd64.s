@@ -40,6 +40,12 @@
 #define KSTEP_AVX2 \
 	VMOVUPS (DI), Y12; \
 	VMOVUPS 32(DI), Y13; \
+	KFMA6_AVX2; \
+	ADDQ $64, DI
+
+// KFMA6_AVX2 multiplies the B row in Y12, Y13 by the 6 A values of column
+// p (accumulating into Y0..Y11) and advances the A row pointers.
+#define KFMA6_AVX2 \
 	VBROADCASTSS (SI), Y14; \
 	VFMADD231PS Y12, Y14, Y0; \
 	VFMADD231PS Y13, Y14, Y1; \
@@ -59,8 +65,7 @@
 	VFMADD231PS Y12, Y15, Y10; \
 	VFMADD231PS Y13, Y15, Y11; \
 	ADDQ R11, SI; \
-	ADDQ R11, R10; \
-	ADDQ $64, DI
+	ADDQ R11, R10
 
 // STORE_AVX2 writes one row (two vectors) at DX and advances DX by a row.
 #define STORE_AVX2(r0, r1) \
@@ -1040,5 +1045,138 @@ sgemm8x32AVX512Ind_store:
 	STORE_AVX512(Z14, Z15)
 
 sgemm8x32AVX512Ind_ret:
+	VZEROUPPER
+	RET
+
+// ---------------------------------------------------------------------------
+// sgemm6x16AVX2Ind: the 6x16 tile of sgemm6x16AVX2N (one panel) with B read
+// in place, row p at b + boff[p] (see sgemm12x32AVX512Ind), storing only the
+// first `rows` (1 to 6) rows. The same FMAs in the same order as the packed
+// kernel, so the results are bit for bit the same.
+//
+// Arguments: kc+0(FP) a+8(FP) ars+16(FP) aks+24(FP) b+32(FP) boff+40(FP)
+// c+48(FP) ldc+56(FP) alpha+64(FP) beta+68(FP) rows+72(FP)
+//
+// Register plan: that of sgemm6x16AVX2N, and R14 boff at row p, AX
+// boff[p] (the row is at (DI)(AX*4)), BX the rows left to store in the
+// epilogue.
+
+#define KSTEPI_AVX2 \
+	MOVQ    (R14), AX; \
+	VMOVUPS (DI)(AX*4), Y12; \
+	VMOVUPS 32(DI)(AX*4), Y13; \
+	KFMA6_AVX2; \
+	ADDQ    $8, R14
+
+// func sgemm6x16AVX2Ind(kc int, a *float32, ars, aks int, b *float32, boff *int, c *float32, ldc int, alpha, beta float32, rows int)
+TEXT ·sgemm6x16AVX2Ind(SB), NOSPLIT, $0-80
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ ars+16(FP), R9
+	SHLQ $2, R9
+	MOVQ aks+24(FP), R11
+	SHLQ $2, R11
+	LEAQ (SI)(R9*2), R10
+	ADDQ R9, R10
+	MOVQ b+32(FP), DI
+	MOVQ boff+40(FP), R14
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R8
+	SHLQ $2, R8
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+	MOVQ CX, BX
+	SHRQ $2, BX
+	ANDQ $3, CX
+	TESTQ BX, BX
+	JZ   i2_rem
+
+i2_loop4:
+	KSTEPI_AVX2
+	KSTEPI_AVX2
+	KSTEPI_AVX2
+	KSTEPI_AVX2
+	DECQ BX
+	JNZ  i2_loop4
+
+i2_rem:
+	TESTQ CX, CX
+	JZ    i2_done
+
+i2_loop1:
+	KSTEPI_AVX2
+	DECQ CX
+	JNZ  i2_loop1
+
+i2_done:
+	VBROADCASTSS alpha+64(FP), Y14
+	VMULPS Y14, Y0, Y0
+	VMULPS Y14, Y1, Y1
+	VMULPS Y14, Y2, Y2
+	VMULPS Y14, Y3, Y3
+	VMULPS Y14, Y4, Y4
+	VMULPS Y14, Y5, Y5
+	VMULPS Y14, Y6, Y6
+	VMULPS Y14, Y7, Y7
+	VMULPS Y14, Y8, Y8
+	VMULPS Y14, Y9, Y9
+	VMULPS Y14, Y10, Y10
+	VMULPS Y14, Y11, Y11
+	MOVQ rows+72(FP), BX
+
+	MOVL beta+68(FP), AX
+	ANDL $0x7fffffff, AX
+	JZ   i2_store
+
+	VBROADCASTSS beta+68(FP), Y15
+	BETA_AVX2(Y0, Y1)
+	DECQ BX
+	JZ   i2_ret
+	BETA_AVX2(Y2, Y3)
+	DECQ BX
+	JZ   i2_ret
+	BETA_AVX2(Y4, Y5)
+	DECQ BX
+	JZ   i2_ret
+	BETA_AVX2(Y6, Y7)
+	DECQ BX
+	JZ   i2_ret
+	BETA_AVX2(Y8, Y9)
+	DECQ BX
+	JZ   i2_ret
+	BETA_AVX2(Y10, Y11)
+	JMP  i2_ret
+
+i2_store:
+	STORE_AVX2(Y0, Y1)
+	DECQ BX
+	JZ   i2_ret
+	STORE_AVX2(Y2, Y3)
+	DECQ BX
+	JZ   i2_ret
+	STORE_AVX2(Y4, Y5)
+	DECQ BX
+	JZ   i2_ret
+	STORE_AVX2(Y6, Y7)
+	DECQ BX
+	JZ   i2_ret
+	STORE_AVX2(Y8, Y9)
+	DECQ BX
+	JZ   i2_ret
+	STORE_AVX2(Y10, Y11)
+
+i2_ret:
 	VZEROUPPER
 	RET
