@@ -86,6 +86,12 @@ func TestConv2DForwardPhased(t *testing.T) {
 					calls.Add(1)
 					base.microInd(kc, a, ars, aks, b, boff, c, ldc, alpha, beta, rows)
 				}
+				if base.microIndN != nil {
+					kn.microIndN = func(np, kc int, a []float32, ars, aks, apanel int, b []float32, boff []int, c []float32, ldc int, alpha, beta float32) {
+						calls.Add(1)
+						base.microIndN(np, kc, a, ars, aks, apanel, b, boff, c, ldc, alpha, beta)
+					}
+				}
 			}
 			p := tc.p.withDefaults()
 			name := fmt.Sprintf("%s/%dx%dx%dx%d_k%dx%d_s%dx%d", base.name, tc.n, p.InC, tc.h, tc.w, p.KH, p.KW, p.StrideH, p.StrideW)

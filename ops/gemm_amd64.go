@@ -62,6 +62,17 @@ func sgemm8x32AVX512Ind(kc int, a *float32, ars, aks int, b *float32, boff *int,
 //go:noescape
 func sgemm6x16AVX2Ind(kc int, a *float32, ars, aks int, b *float32, boff *int, c *float32, ldc int, alpha, beta float32, rows int)
 
+// sgemm12x32AVX512N is sgemm12x32AVX512 over np full row panels (see
+// sgemm6x16AVX2N).
+//
+//go:noescape
+func sgemm12x32AVX512N(np, kc int, a *float32, ars, aks, apanel int, b, c *float32, ldc int, alpha, beta float32)
+
+// sgemm12x32AVX512IndN is sgemm12x32AVX512Ind over np full row panels.
+//
+//go:noescape
+func sgemm12x32AVX512IndN(np, kc int, a *float32, ars, aks, apanel int, b *float32, boff *int, c *float32, ldc int, alpha, beta float32)
+
 // The wrappers check the slice bounds once per tile, so a driver bug panics
 // instead of reading or writing out of bounds.
 func microAVX2(kc int, a []float32, ars, aks int, b, c []float32, ldc int, alpha, beta float32) {
@@ -77,6 +88,19 @@ func microAVX2N(np, kc int, a []float32, ars, aks, apanel int, b, c []float32, l
 func microAVX512(kc int, a []float32, ars, aks int, b, c []float32, ldc int, alpha, beta float32) {
 	_, _, _ = a[11*ars+(kc-1)*aks], b[kc*32-1], c[11*ldc+31]
 	sgemm12x32AVX512(kc, &a[0], ars, aks, &b[0], &c[0], ldc, alpha, beta)
+}
+
+func microNAVX512(np, kc int, a []float32, ars, aks, apanel int, b, c []float32, ldc int, alpha, beta float32) {
+	_, _, _ = a[(np-1)*apanel+11*ars+(kc-1)*aks], b[kc*32-1], c[(np*12-1)*ldc+31]
+	sgemm12x32AVX512N(np, kc, &a[0], ars, aks, apanel, &b[0], &c[0], ldc, alpha, beta)
+}
+
+// microIndNAVX512 is microIndAVX512 on np full row panels (panel i's A at
+// a[i*apanel:], its C rows after panel i-1's); the caller guarantees that
+// B's rows lie in b.
+func microIndNAVX512(np, kc int, a []float32, ars, aks, apanel int, b []float32, boff []int, c []float32, ldc int, alpha, beta float32) {
+	_, _, _, _ = a[(np-1)*apanel+11*ars+(kc-1)*aks], b[0], boff[kc-1], c[(np*12-1)*ldc+31]
+	sgemm12x32AVX512IndN(np, kc, &a[0], ars, aks, apanel, &b[0], &boff[0], &c[0], ldc, alpha, beta)
 }
 
 // microRowsAVX512 computes the first rows (1 to 8) of a 12 x 32 tile:
@@ -141,7 +165,7 @@ var (
 	// The AVX-512 kernel reads A in place up to 8 column panels (N = 256,
 	// RT-DETR's linear layers on 8400 tokens: 2% faster at 1 thread, the
 	// same at 2, than packing A).
-	kernelAVX512 = &kernel{name: PathAVX512, mr: 12, nr: 32, kc: 256, mc: 192, nc: 3072, aReuse: 9, micro: microAVX512, microRows: microRowsAVX512, microInd: microIndAVX512}
+	kernelAVX512 = &kernel{name: PathAVX512, mr: 12, nr: 32, kc: 256, mc: 192, nc: 3072, aReuse: 9, micro: microAVX512, microN: microNAVX512, microRows: microRowsAVX512, microInd: microIndAVX512, microIndN: microIndNAVX512}
 )
 
 func pickKernel() *kernel {

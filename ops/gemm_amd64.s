@@ -1180,3 +1180,171 @@ i2_store:
 i2_ret:
 	VZEROUPPER
 	RET
+
+// ---------------------------------------------------------------------------
+// sgemm12x32AVX512N and sgemm12x32AVX512IndN: sgemm12x32AVX512 and
+// sgemm12x32AVX512Ind over np full row panels in one call, as
+// sgemm6x16AVX2N does for AVX2: panel i reads A at a + i*apanel (elements)
+// and writes the 12 rows of C that follow panel i-1's, all against the same
+// B panel, which saves the Go driver a call and its checks per tile.
+//
+// Register plan: that of the one-tile kernels; the panels left and the
+// current A panel live in the frame (0(SP), 8(SP)); DX runs on from one
+// panel's C rows to the next.
+
+// func sgemm12x32AVX512N(np, kc int, a *float32, ars, aks, apanel int, b *float32, c *float32, ldc int, alpha, beta float32)
+TEXT ·sgemm12x32AVX512N(SB), NOSPLIT, $16-80
+	MOVQ np+0(FP), AX
+	TESTQ AX, AX
+	JZ   sgemm12x32AVX512N_end
+	MOVQ AX, 0(SP)
+	MOVQ a+16(FP), AX
+	MOVQ AX, 8(SP)
+	MOVQ ars+24(FP), R9
+	SHLQ $2, R9
+	MOVQ aks+32(FP), R11
+	SHLQ $2, R11
+	MOVQ c+56(FP), DX
+	MOVQ ldc+64(FP), R8
+	SHLQ $2, R8
+
+sgemm12x32AVX512N_panel:
+	MOVQ 8(SP), SI
+	LEAQ (SI)(R9*2), R10
+	ADDQ R9, R10
+	LEAQ (R10)(R9*2), R12
+	ADDQ R9, R12
+	LEAQ (R12)(R9*2), R13
+	ADDQ R9, R13
+	MOVQ b+48(FP), DI
+	MOVQ kc+8(FP), CX
+
+	ZERO24_AVX512
+
+	MOVQ CX, BX
+	SHRQ $2, BX
+	ANDQ $3, CX
+	TESTQ BX, BX
+	JZ   sgemm12x32AVX512N_rem
+
+sgemm12x32AVX512N_loop4:
+	KSTEP_AVX512
+	KSTEP_AVX512
+	KSTEP_AVX512
+	KSTEP_AVX512
+	DECQ BX
+	JNZ  sgemm12x32AVX512N_loop4
+
+sgemm12x32AVX512N_rem:
+	TESTQ CX, CX
+	JZ    sgemm12x32AVX512N_done
+
+sgemm12x32AVX512N_loop1:
+	KSTEP_AVX512
+	DECQ CX
+	JNZ  sgemm12x32AVX512N_loop1
+
+sgemm12x32AVX512N_done:
+	VBROADCASTSS alpha+72(FP), Z28
+	SCALE24_AVX512
+
+	MOVL beta+76(FP), AX
+	ANDL $0x7fffffff, AX
+	JZ   sgemm12x32AVX512N_store
+
+	VBROADCASTSS beta+76(FP), Z28
+	BETA12_AVX512
+	JMP  sgemm12x32AVX512N_next
+
+sgemm12x32AVX512N_store:
+	STORE12_AVX512
+
+sgemm12x32AVX512N_next:
+	MOVQ apanel+40(FP), AX
+	SHLQ $2, AX
+	ADDQ AX, 8(SP)
+	DECQ 0(SP)
+	JNZ  sgemm12x32AVX512N_panel
+
+sgemm12x32AVX512N_end:
+	VZEROUPPER
+	RET
+
+// func sgemm12x32AVX512IndN(np, kc int, a *float32, ars, aks, apanel int, b *float32, boff *int, c *float32, ldc int, alpha, beta float32)
+TEXT ·sgemm12x32AVX512IndN(SB), NOSPLIT, $16-88
+	MOVQ np+0(FP), AX
+	TESTQ AX, AX
+	JZ   sgemm12x32AVX512IndN_end
+	MOVQ AX, 0(SP)
+	MOVQ a+16(FP), AX
+	MOVQ AX, 8(SP)
+	MOVQ ars+24(FP), R9
+	SHLQ $2, R9
+	MOVQ aks+32(FP), R11
+	SHLQ $2, R11
+	MOVQ c+64(FP), DX
+	MOVQ ldc+72(FP), R8
+	SHLQ $2, R8
+
+sgemm12x32AVX512IndN_panel:
+	MOVQ 8(SP), SI
+	LEAQ (SI)(R9*2), R10
+	ADDQ R9, R10
+	LEAQ (R10)(R9*2), R12
+	ADDQ R9, R12
+	LEAQ (R12)(R9*2), R13
+	ADDQ R9, R13
+	MOVQ b+48(FP), DI
+	MOVQ boff+56(FP), R14
+	MOVQ kc+8(FP), CX
+
+	ZERO24_AVX512
+
+	MOVQ CX, BX
+	SHRQ $2, BX
+	ANDQ $3, CX
+	TESTQ BX, BX
+	JZ   sgemm12x32AVX512IndN_rem
+
+sgemm12x32AVX512IndN_loop4:
+	KSTEPI_AVX512
+	KSTEPI_AVX512
+	KSTEPI_AVX512
+	KSTEPI_AVX512
+	DECQ BX
+	JNZ  sgemm12x32AVX512IndN_loop4
+
+sgemm12x32AVX512IndN_rem:
+	TESTQ CX, CX
+	JZ    sgemm12x32AVX512IndN_done
+
+sgemm12x32AVX512IndN_loop1:
+	KSTEPI_AVX512
+	DECQ CX
+	JNZ  sgemm12x32AVX512IndN_loop1
+
+sgemm12x32AVX512IndN_done:
+	VBROADCASTSS alpha+80(FP), Z28
+	SCALE24_AVX512
+
+	MOVL beta+84(FP), AX
+	ANDL $0x7fffffff, AX
+	JZ   sgemm12x32AVX512IndN_store
+
+	VBROADCASTSS beta+84(FP), Z28
+	BETA12_AVX512
+	JMP  sgemm12x32AVX512IndN_next
+
+sgemm12x32AVX512IndN_store:
+	STORE12_AVX512
+
+sgemm12x32AVX512IndN_next:
+	MOVQ apanel+40(FP), AX
+	SHLQ $2, AX
+	ADDQ AX, 8(SP)
+	DECQ 0(SP)
+	JNZ  sgemm12x32AVX512IndN_panel
+
+sgemm12x32AVX512IndN_end:
+	VZEROUPPER
+	RET

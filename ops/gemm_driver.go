@@ -52,6 +52,9 @@ type kernel struct {
 	// for the panels a bFiller leaves in place (see directB); the caller
 	// guarantees that the rows lie in b.
 	microInd func(kc int, a []float32, ars, aks int, b []float32, boff []int, c []float32, ldc int, alpha, beta float32, rows int)
+	// microIndN, if set, is microInd over np full row panels stacked in C
+	// (as microN is micro).
+	microIndN func(np, kc int, a []float32, ars, aks, apanel int, b []float32, boff []int, c []float32, ldc int, alpha, beta float32)
 }
 
 // activeKernel is the micro-kernel of the path chosen at init (part of the
@@ -319,6 +322,13 @@ func gemmTile(kn *kernel, tk gemmTask, m, n, k int, alpha float32, a Mat, pa *Pa
 						s := dir.src[jp-jc]
 						if nn != nr || s+dirLo < 0 || s+dirHi+nr > len(dir.x) {
 							panic("ops: gemmTile: panel read in place out of bounds")
+						}
+						if full := min(icEnd, m/mr); kn.microIndN != nil && p0 < p1 && full > ip {
+							// The full row panels in one call.
+							off := ip*mr*c.RS + j0
+							rows := (full-ip)*mr - 1
+							kn.microIndN(full-ip, p1-p0, ablk[(ip-ic)*kcb*mr+p0*mr:], 1, mr, kcb*mr, dir.x[s:], dir.bases[p0:p1], c.Data[off:off+rows*c.RS+nr], c.RS, alpha, cbeta)
+							ip = full
 						}
 						for ; ip < icEnd; ip++ {
 							i0 := ip * mr

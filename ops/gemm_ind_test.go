@@ -84,6 +84,12 @@ func TestForwardPaddedInPlace(t *testing.T) {
 				calls.Add(1)
 				base.microInd(kc, a, ars, aks, b, boff, c, ldc, alpha, beta, rows)
 			}
+			if base.microIndN != nil {
+				kn.microIndN = func(np, kc int, a []float32, ars, aks, apanel int, b []float32, boff []int, c []float32, ldc int, alpha, beta float32) {
+					calls.Add(1)
+					base.microIndN(np, kc, a, ars, aks, apanel, b, boff, c, ldc, alpha, beta)
+				}
+			}
 			p := Conv2DParams{InC: tc.inC, OutC: tc.outC, KH: 3, KW: 3, PadH: 1, PadW: 1, Act: ActReLU}
 			name := fmt.Sprintf("%s/%dx%dx%dx%d", base.name, tc.inC, tc.outC, tc.h, tc.w)
 			c, err := newConv2D(randNormal(r, tc.outC*tc.inC*9, 0.5), randNormal(r, tc.outC, 1), p, packerFor(&kn))
@@ -144,6 +150,12 @@ func TestGemmRowMajorBInPlace(t *testing.T) {
 								calls.Add(1)
 								base.microInd(kc, a, ars, aks, b, boff, c, ldc, alpha, beta, rows)
 							}
+							if base.microIndN != nil {
+								kn.microIndN = func(np, kc int, a []float32, ars, aks, apanel int, b []float32, boff []int, c []float32, ldc int, alpha, beta float32) {
+									calls.Add(1)
+									base.microIndN(np, kc, a, ars, aks, apanel, b, boff, c, ldc, alpha, beta)
+								}
+							}
 							name := fmt.Sprintf("%s m=%d n=%d k=%d beta=%g workers=%d", base.name, m, n, k, beta, workers)
 							a := randNormal(r, m*k, 0.5)
 							ldb := n + 3
@@ -174,5 +186,61 @@ func TestGemmRowMajorBInPlace(t *testing.T) {
 	}
 	if tested == 0 {
 		t.Fatal("no kernel with microInd")
+	}
+}
+
+// TestMicroN checks the multi-panel kernels (microN, microIndN) against
+// their one-tile twins (micro, microInd) panel by panel, bit for bit: 1 to
+// 4 panels, K of one step up to a whole K block, A panels further apart
+// than a panel, beta 0, 1 and 0.5, with guards around C.
+func TestMicroN(t *testing.T) {
+	r := newRand(44)
+	tested := 0
+	for _, kn := range append([]*kernel{genericKernel}, asmKernels()...) {
+		if kn.microN == nil && kn.microIndN == nil {
+			continue
+		}
+		mr, nr := kn.mr, kn.nr
+		for _, np := range []int{1, 2, 3, 4} {
+			for _, kc := range []int{1, 3, 4, 5, 17, 256} {
+				apanel := kc*mr + 7
+				a := randNormal(r, np*apanel, 0.5)
+				const span = 2000
+				x := randNormal(r, span, 1)
+				boff := make([]int, kc)
+				bp := make([]float32, kc*nr)
+				for p := range boff {
+					boff[p] = r.IntN(span - nr + 1)
+					copy(bp[p*nr:(p+1)*nr], x[boff[p]:boff[p]+nr])
+				}
+				for _, beta := range []float32{0, 1, 0.5} {
+					name := fmt.Sprintf("%s np=%d kc=%d beta=%g", kn.name, np, kc, beta)
+					c0 := randNormal(r, np*mr*nr, 1)
+					want := append([]float32(nil), c0...)
+					for i := 0; i < np; i++ {
+						kn.micro(kc, a[i*apanel:], 1, mr, bp, want[i*mr*nr:], nr, 1.5, beta)
+					}
+					if kn.microN != nil {
+						got, buf := guarded(len(c0))
+						copy(got, c0)
+						kn.microN(np, kc, a, 1, mr, apanel, bp, got, nr, 1.5, beta)
+						checkGuards(t, name+" microN", buf)
+						requireSameBits(t, name+" microN", got, want)
+						tested++
+					}
+					if kn.microIndN != nil {
+						got, buf := guarded(len(c0))
+						copy(got, c0)
+						kn.microIndN(np, kc, a, 1, mr, apanel, x, boff, got, nr, 1.5, beta)
+						checkGuards(t, name+" microIndN", buf)
+						requireSameBits(t, name+" microIndN", got, want)
+						tested++
+					}
+				}
+			}
+		}
+	}
+	if tested == 0 {
+		t.Skip("no kernel with microN or microIndN on this host")
 	}
 }
