@@ -96,6 +96,31 @@ type Conv2D struct {
 	// others keep the channel-major order of PyTorch's weight layout.
 	tapMajor bool
 	weight   []float32 // depthwise: a copy of the weight
+	// bases caches the patch-row offsets (patchBases) of the last padded
+	// input layout, which a model's fixed input size keeps the same from
+	// call to call; another layout replaces it (a cache: no result
+	// depends on it).
+	bases atomic.Pointer[baseTable]
+}
+
+// baseTable is the offset of every patch row's tap for one padded input
+// layout.
+type baseTable struct {
+	layout paddedInput
+	bases  []int
+}
+
+// patchTable returns the patch-row offsets (patchBases, all K rows of a
+// group) for layout pp, from the cache when it holds them.
+func (c *Conv2D) patchTable(pp *paddedInput) []int {
+	if t := c.bases.Load(); t != nil && t.layout == *pp {
+		return t.bases
+	}
+	k := c.p.InC / c.p.Groups * c.p.KH * c.p.KW
+	t := &baseTable{layout: *pp, bases: make([]int, k)}
+	c.patchBases(t.bases, 0, pp)
+	c.bases.Store(t)
+	return t.bases
 }
 
 // NewConv2D checks the parameters, weight [OutC, InC/Groups, KH, KW] and
@@ -432,8 +457,10 @@ func (c *Conv2D) im2colGemm(dst, src []float32, n, h, w, oh, ow int, pp *paddedI
 	nw, blocks, panels := blocking(ohw, nr, Workers())
 	mp := (og + kn.mr - 1) / kn.mr
 	plane := h * w
+	var table []int // padded input: the patch rows' tap offsets
 	if pp != nil {
 		plane = pp.plane()
+		table = c.patchTable(pp)
 	}
 	for s := 0; s < n; s++ {
 		for g := 0; g < p.Groups; g++ {
@@ -464,7 +491,7 @@ func (c *Conv2D) im2colGemm(dst, src []float32, n, h, w, oh, ow int, pp *paddedI
 							off[i] = pp.posOffset(&p, oy, ox)
 						}
 						fill = func(dst []float32, pc, kcb, jp0, jp1 int, dir *directB) {
-							packPaddedPanels(dst, x, c, *pp, off[:cols], pc, kcb, jp0, jp1, nr, dir)
+							packPaddedPanels(dst, x, c, *pp, table[pc:pc+kcb], off[:cols], jp0, jp1, nr, dir)
 						}
 					} else {
 						fill = func(dst []float32, pc, kcb, jp0, jp1 int, _ *directB) {
@@ -549,19 +576,20 @@ func (c *Conv2D) tapRows(j0, j1, h, w, ow int) kRange {
 	return kRange{(kyLo*p.KW + kxLo) * ig, ((kyHi-1)*p.KW + kxHi) * ig}
 }
 
-// packPaddedPanels writes rows pc..pc+kcb-1 of column panels jp0..jp1-1
-// of a block's patch matrix into dst, as consecutive kcb x nr panels (a
-// bFiller). Entry (r, t), with (ci, ky*KW + kx) = c.patchRow(r), is
-// x[base(r) + off[t]], x being the zero-padded input [ig, hp, wp], base(r) =
-// ci*hp*wp + ky*DilH*wp + kx*DilW and off[t] the padded-input offset of the
-// block's output position t. A full panel whose offsets are consecutive
+// packPaddedPanels writes the kcb = len(bases) rows of one K block of
+// column panels jp0..jp1-1 of a block's patch matrix into dst, as
+// consecutive kcb x nr panels (a bFiller). Entry (i, t) is
+// x[bases[i] + off[t]], x being the zero-padded input (planes, or phase
+// planes), bases[i] the offset of row i's channel and tap (patchBases) and
+// off[t] that of the block's output position t (posOffset). A full panel whose offsets are consecutive
 // (stride 1, within one output row) reads one contiguous run per row r; a
 // panel that spans two output rows reads one run per row part.
 //
 // With dir non-nil (the kernel can read B in place), a full panel with
 // consecutive offsets is not written: its row r is x[bases(r)+off[t0]:],
 // which the kernel reads directly (dir.src, dir.bases).
-func packPaddedPanels(dst, x []float32, c *Conv2D, pp paddedInput, off []int, pc, kcb, jp0, jp1, nr int, dir *directB) {
+func packPaddedPanels(dst, x []float32, c *Conv2D, pp paddedInput, bases, off []int, jp0, jp1, nr int, dir *directB) {
+	kcb := len(bases)
 	p := &c.p
 	plane := pp.plane()
 	// Runs of consecutive full panels whose sources follow each other in x
@@ -637,19 +665,9 @@ func packPaddedPanels(dst, x []float32, c *Conv2D, pp paddedInput, off []int, pc
 		}
 	}
 	// base(r) of the block's rows.
-	var basesBuf [256]int
-	var bases []int
-	switch {
-	case dir != nil:
-		bases = dir.bases[:kcb]
-	case kcb <= len(basesBuf):
-		bases = basesBuf[:kcb]
-	default:
-		bases = make([]int, kcb)
-	}
-	c.patchBases(bases, pc, &pp)
 	if direct {
 		dir.x = x
+		dir.bases = bases
 	}
 	if nr == 32 {
 		// A run at a time, all of its rows in one call.
