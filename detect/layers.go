@@ -197,10 +197,7 @@ func addInPlace(dst, src []float32) {
 	const chunk = 1 << 14
 	ops.ParallelFor((len(dst)+chunk-1)/chunk, 1, func(lo, hi int) {
 		d := dst[lo*chunk : min(hi*chunk, len(dst))]
-		s := src[lo*chunk : lo*chunk+len(d)]
-		for i := range d {
-			d[i] += s[i]
-		}
+		ops.AddInPlace(d, src[lo*chunk:lo*chunk+len(d)])
 	})
 }
 
@@ -211,10 +208,7 @@ func addReLU(dst, src []float32) {
 	ops.ParallelFor((len(dst)+chunk-1)/chunk, 4, func(lo, hi int) {
 		for c := lo; c < hi; c++ {
 			d := dst[c*chunk : min((c+1)*chunk, len(dst))]
-			s := src[c*chunk : c*chunk+len(d)]
-			for i := range d {
-				d[i] += s[i]
-			}
+			ops.AddInPlace(d, src[c*chunk:c*chunk+len(d)])
 			ops.ReLU(d, d)
 		}
 	})

@@ -3,6 +3,10 @@ package ops
 // Element-wise activations on float32 slices. dst and src have the same
 // length (dst may be src itself, for in-place use); any length is allowed.
 
+// AddInPlace computes dst[i] += src[i] (src at least as long as dst; AVX2
+// where the CPU has it, the same sums as plain Go).
+func AddInPlace(dst, src []float32) { addVec(dst, src) }
+
 // ReLU computes dst[i] = max(src[i], 0) (NaN stays NaN).
 func ReLU(dst, src []float32) {
 	src = src[:len(dst)]

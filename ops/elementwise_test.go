@@ -205,3 +205,23 @@ func TestBroadcast(t *testing.T) {
 		t.Error("Mul into the wrong shape: no error")
 	}
 }
+
+// TestAddInPlace checks AddInPlace against plain Go addition, bit for bit,
+// on ragged lengths (around the 8-wide AVX2 body), a src longer than dst,
+// and guards around dst.
+func TestAddInPlace(t *testing.T) {
+	r := newRand(45)
+	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 100, 4099} {
+		src := randNormal(r, n+3, 1)
+		d0 := randNormal(r, n, 1)
+		want := make([]float32, n)
+		for i := range want {
+			want[i] = d0[i] + src[i]
+		}
+		got, buf := guarded(n)
+		copy(got, d0)
+		AddInPlace(got, src)
+		checkGuards(t, fmt.Sprint(n), buf)
+		requireSameBits(t, fmt.Sprint(n), got, want)
+	}
+}
