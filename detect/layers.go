@@ -110,17 +110,18 @@ func (c *convLayer) forward(ws *workspace, dst, src []float32, n, h, w int) (oh,
 // the taps inside the input (the padding is -inf), NaN if any tap is NaN
 // (Go's max; of +0 and -0 it gives +0).
 // It runs separably, the maximum over each output row's (up to) three input
-// rows first, then over three columns; the maximum is exact, so the result
-// is the same as tap by tap.
+// rows first, then over three columns (even columns gathered, then the odd
+// ones on either side, in vector passes); the maximum is exact and
+// independent of order, so the result is the same as tap by tap.
 func maxPool3x3s2(dst, src []float32, planes, h, w int) (oh, ow int) {
 	oh, ow = (h-1)/2+1, (w-1)/2+1
 	ops.ParallelFor(planes, 1, func(lo, hi int) {
-		var stack [512]float32
-		col := stack[:]
-		if w > len(col) {
-			col = make([]float32, w)
+		var stack [768]float32
+		buf := stack[:]
+		if w+w/2 > len(buf) {
+			buf = make([]float32, w+w/2)
 		}
-		col = col[:w]
+		col, odd := buf[:w], buf[w:w+w/2] // odd[x] = col[2x+1]
 		for p := lo; p < hi; p++ {
 			in := src[p*h*w : (p+1)*h*w]
 			out := dst[p*oh*ow : (p+1)*oh*ow]
@@ -130,24 +131,14 @@ func maxPool3x3s2(dst, src []float32, planes, h, w int) (oh, ow int) {
 				for yy := y0 + 1; yy < y1; yy++ {
 					maxInto(col, in[yy*w:(yy+1)*w])
 				}
+				// Output x is the maximum of columns 2x-1, 2x and 2x+1 (those
+				// inside): the even columns, then the odd ones on either side.
 				o := out[y*ow : (y+1)*ow]
-				// x = 0: columns 0 and 1 (and only 0 when w == 1).
-				m := col[0]
-				if w > 1 {
-					m = max(m, col[1])
-				}
-				o[0] = m
-				// Interior: columns 2x-1, 2x, 2x+1; the last output may lack 2x+1.
-				last := ow
-				if 2*(ow-1)+1 >= w {
-					last = ow - 1
-				}
-				for x := 1; x < last; x++ {
-					c := col[2*x-1 : 2*x+2]
-					o[x] = max(c[0], c[1], c[2])
-				}
-				if last < ow && last >= 1 {
-					o[last] = max(col[2*last-1], col[2*last])
+				ops.GatherEven(o, col) // ow = ceil(w/2) even columns
+				if len(odd) > 0 {
+					ops.GatherEven(odd, col[1:])
+					maxInto(o[:len(odd)], odd) // column 2x+1
+					maxInto(o[1:], odd[:ow-1]) // column 2x-1
 				}
 			}
 		}

@@ -7,6 +7,10 @@ package ops
 // where the CPU has it, the same sums as plain Go).
 func AddInPlace(dst, src []float32) { addVec(dst, src) }
 
+// GatherEven writes dst[i] = src[2*i] (src holding at least 2*len(dst)-1
+// values; AVX2 where the CPU has it).
+func GatherEven(dst, src []float32) { gatherEven(dst, src) }
+
 // ReLU computes dst[i] = max(src[i], 0) (NaN stays NaN).
 func ReLU(dst, src []float32) {
 	src = src[:len(dst)]

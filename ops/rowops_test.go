@@ -199,7 +199,7 @@ func TestGatherEven(t *testing.T) {
 	for _, f := range []struct {
 		name string
 		fn   func(dst, src []float32)
-	}{{"dispatch", gatherEven}, {"generic", gatherEvenGeneric}} {
+	}{{"dispatch", gatherEven}, {"exported", GatherEven}, {"generic", gatherEvenGeneric}} {
 		for _, n := range []int{1, 7, 8, 9, 15, 16, 17, 32, 33, 160} {
 			for _, extra := range []int{-1, 0, 5} {
 				src := randNormal(r, 2*n+extra, 1)
