@@ -260,12 +260,15 @@ func upsampleConcat(cat, top, bottom []float32, n, c, h, w int) {
 			b, ch := p/c, p%c
 			in := top[p*h*w : (p+1)*h*w]
 			out := cat[(b*2*c+ch)*plane : (b*2*c+ch+1)*plane]
-			for y := 0; y < hh; y++ {
-				row := in[(y/2)*w : (y/2+1)*w]
-				o := out[y*ww : (y+1)*ww]
-				for x := range o {
-					o[x] = row[x/2]
+			for y := 0; y < h; y++ {
+				// Each value twice along the row, then the row twice.
+				row := in[y*w : (y+1)*w]
+				o := out[2*y*ww : (2*y+1)*ww]
+				o = o[:2*len(row)]
+				for x, v := range row {
+					o[2*x], o[2*x+1] = v, v
 				}
+				copy(out[(2*y+1)*ww:(2*y+2)*ww], o)
 			}
 			copy(cat[(b*2*c+c+ch)*plane:(b*2*c+c+ch+1)*plane], bottom[p*plane:(p+1)*plane])
 		}

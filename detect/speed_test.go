@@ -172,3 +172,40 @@ func BenchmarkDeformGather(b *testing.B) {
 		})
 	}
 }
+
+// TestUpsampleConcat checks upsampleConcat against its definition: channel
+// ch of each sample is top's plane upsampled 2x by nearest neighbour,
+// channel c+ch bottom's plane, on odd sizes and two samples.
+func TestUpsampleConcat(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, sz := range [][4]int{{1, 1, 1, 1}, {2, 3, 5, 7}, {1, 4, 2, 9}} {
+		n, c, h, w := sz[0], sz[1], sz[2], sz[3]
+		top := make([]float32, n*c*h*w)
+		bottom := make([]float32, n*c*4*h*w)
+		for i := range top {
+			top[i] = float32(r.NormFloat64())
+		}
+		for i := range bottom {
+			bottom[i] = float32(r.NormFloat64())
+		}
+		got := make([]float32, n*2*c*4*h*w)
+		upsampleConcat(got, top, bottom, n, c, h, w)
+		for b := 0; b < n; b++ {
+			for ch := 0; ch < 2*c; ch++ {
+				for y := 0; y < 2*h; y++ {
+					for x := 0; x < 2*w; x++ {
+						var want float32
+						if ch < c {
+							want = top[((b*c+ch)*h+y/2)*w+x/2]
+						} else {
+							want = bottom[((b*c+ch-c)*2*h+y)*2*w+x]
+						}
+						if g := got[((b*2*c+ch)*2*h+y)*2*w+x]; g != want {
+							t.Fatalf("%v: [%d,%d,%d,%d] = %g, want %g", sz, b, ch, y, x, g, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
