@@ -153,12 +153,39 @@ func maxPool3x3s2(dst, src []float32, planes, h, w int) (oh, ow int) {
 func avgPool2x2Ceil(dst, src []float32, planes, h, w int) (oh, ow int) {
 	oh, ow = (h+1)/2, (w+1)/2
 	ops.ParallelFor(planes, 1, func(lo, hi int) {
+		var stack [4 * 256]float32
+		buf := stack[:]
+		if w/2 > 256 {
+			buf = make([]float32, 4*(w/2))
+		}
+		full := w / 2 // windows two columns wide
+		e0, o0, e1, o1 := buf[:full], buf[full:2*full], buf[2*full:3*full], buf[3*full:4*full]
 		for p := lo; p < hi; p++ {
 			in := src[p*h*w : (p+1)*h*w]
 			out := dst[p*oh*ow : (p+1)*oh*ow]
 			for y := 0; y < oh; y++ {
 				y1 := min(2*y+2, h)
-				for x := 0; x < ow; x++ {
+				x0 := 0
+				if y1-2*y == 2 && full > 0 {
+					// Full 2x2 windows: the four taps gathered along the two
+					// rows, summed in the order of the loop below.
+					r0, r1 := in[2*y*w:(2*y+1)*w], in[(2*y+1)*w:(2*y+2)*w]
+					ops.GatherEven(e0, r0)
+					ops.GatherEven(o0, r0[1:])
+					ops.GatherEven(e1, r1)
+					ops.GatherEven(o1, r1[1:])
+					o := out[y*ow : y*ow+full]
+					for x := range o {
+						var s float32 // from +0, as below (-0 + -0 stays -0)
+						s += e0[x]
+						s += o0[x]
+						s += e1[x]
+						s += o1[x]
+						o[x] = s / 4
+					}
+					x0 = full
+				}
+				for x := x0; x < ow; x++ {
 					x1 := min(2*x+2, w)
 					var s float32
 					for yy := 2 * y; yy < y1; yy++ {

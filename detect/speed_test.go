@@ -209,3 +209,44 @@ func TestUpsampleConcat(t *testing.T) {
 		}
 	}
 }
+
+// TestAvgPool2x2Ceil checks avgPool2x2Ceil against the loop over each
+// window's taps (summed from +0 in row-major order, divided by the number of
+// taps inside), bit for bit, on odd and even sizes, with negative zeros.
+func TestAvgPool2x2Ceil(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, sz := range [][2]int{{1, 1}, {1, 2}, {2, 1}, {2, 2}, {3, 5}, {4, 4}, {7, 9}, {80, 80}, {5, 600}} {
+		h, w := sz[0], sz[1]
+		const planes = 2
+		src := make([]float32, planes*h*w)
+		for i := range src {
+			src[i] = float32(r.NormFloat64())
+			if r.IntN(4) == 0 {
+				src[i] = float32(math.Copysign(0, -1))
+			}
+		}
+		oh, ow := (h+1)/2, (w+1)/2
+		got := make([]float32, planes*oh*ow)
+		if gh, gw := avgPool2x2Ceil(got, src, planes, h, w); gh != oh || gw != ow {
+			t.Fatalf("%v: size %dx%d", sz, gh, gw)
+		}
+		for p := 0; p < planes; p++ {
+			for y := 0; y < oh; y++ {
+				for x := 0; x < ow; x++ {
+					var s float32
+					n := 0
+					for yy := 2 * y; yy < min(2*y+2, h); yy++ {
+						for xx := 2 * x; xx < min(2*x+2, w); xx++ {
+							s += src[(p*h+yy)*w+xx]
+							n++
+						}
+					}
+					want := s / float32(n)
+					if g := got[(p*oh+y)*ow+x]; math.Float32bits(g) != math.Float32bits(want) {
+						t.Fatalf("%v: [%d,%d,%d] = %g, want %g", sz, p, y, x, g, want)
+					}
+				}
+			}
+		}
+	}
+}
