@@ -79,23 +79,11 @@ func TestConv2DForwardPhased(t *testing.T) {
 			{Conv2DParams{InC: 3, OutC: 5, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1}, 1, 1, 1},
 			{Conv2DParams{InC: 3, OutC: 32, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1}, 1, 3, 200},
 		} {
-			var calls atomic.Int64 // the workers call microInd concurrently
-			kn := *base
-			if base.microInd != nil {
-				kn.microInd = func(kc int, a []float32, ars, aks int, b []float32, boff []int, c []float32, ldc int, alpha, beta float32, rows int) {
-					calls.Add(1)
-					base.microInd(kc, a, ars, aks, b, boff, c, ldc, alpha, beta, rows)
-				}
-				if base.microIndN != nil {
-					kn.microIndN = func(np, kc int, a []float32, ars, aks, apanel int, b []float32, boff []int, c []float32, ldc int, alpha, beta float32) {
-						calls.Add(1)
-						base.microIndN(np, kc, a, ars, aks, apanel, b, boff, c, ldc, alpha, beta)
-					}
-				}
-			}
+			var calls atomic.Int64
+			kn := countingInd(base, &calls)
 			p := tc.p.withDefaults()
 			name := fmt.Sprintf("%s/%dx%dx%dx%d_k%dx%d_s%dx%d", base.name, tc.n, p.InC, tc.h, tc.w, p.KH, p.KW, p.StrideH, p.StrideW)
-			c, err := newConv2D(randNormal(r, p.OutC*p.InC/p.Groups*p.KH*p.KW, 0.5), randNormal(r, p.OutC, 1), tc.p, packerFor(&kn))
+			c, err := newConv2D(randNormal(r, p.OutC*p.InC/p.Groups*p.KH*p.KW, 0.5), randNormal(r, p.OutC, 1), tc.p, packerFor(kn))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -106,7 +94,7 @@ func TestConv2DForwardPhased(t *testing.T) {
 			if err := c.Forward(want, src, tc.n, tc.h, tc.w, nil); err != nil {
 				t.Fatal(err)
 			}
-			wantCalls := ow >= kn.nr && kn.microInd != nil
+			wantCalls := ow >= kn.nr && base.microInd != nil
 			calls.Store(0)
 			basePad := max(p.PadH, p.PadW)
 			for _, pad := range []int{basePad, basePad + 1} {

@@ -20,23 +20,11 @@ package ops
 //go:noescape
 func sgemm6x16AVX2N(np, kc int, a *float32, ars, aks, apanel int, b, c *float32, ldc int, alpha, beta float32)
 
-// sgemm12x32AVX512 is the AVX-512 micro-kernel (MR=12, NR=32), the same
-// computation as sgemm6x16AVX2N's on one 12 x 32 tile.
-//
-//go:noescape
-func sgemm12x32AVX512(kc int, a *float32, ars, aks int, b, c *float32, ldc int, alpha, beta float32)
-
-// sgemm4x32AVX512 is sgemm12x32AVX512 on rows 0-3 of the tile, storing
+// sgemm4x32AVX512 is the 12x32 kernel on rows 0-3 of the tile, storing
 // only the first rows (1 to 4) of them, bit for bit the same values.
 //
 //go:noescape
 func sgemm4x32AVX512(kc int, a *float32, ars, aks int, b, c *float32, ldc int, alpha, beta float32, rows int)
-
-// sgemm12x32AVX512Ind is sgemm12x32AVX512 with row p of B read at
-// b + boff[p] (an indirect GEMM; see gemm_amd64.s).
-//
-//go:noescape
-func sgemm12x32AVX512Ind(kc int, a *float32, ars, aks int, b *float32, boff *int, c *float32, ldc int, alpha, beta float32)
 
 // sgemm4x32AVX512Ind is sgemm4x32AVX512 with row p of B read at
 // b + boff[p].
@@ -44,7 +32,7 @@ func sgemm12x32AVX512Ind(kc int, a *float32, ars, aks int, b *float32, boff *int
 //go:noescape
 func sgemm4x32AVX512Ind(kc int, a *float32, ars, aks int, b *float32, boff *int, c *float32, ldc int, alpha, beta float32, rows int)
 
-// sgemm8x32AVX512 is sgemm12x32AVX512 on rows 0-7 of the tile, storing
+// sgemm8x32AVX512 is the 12x32 kernel on rows 0-7 of the tile, storing
 // only the first rows (1 to 8) of them, bit for bit the same values.
 //
 //go:noescape
@@ -62,13 +50,14 @@ func sgemm8x32AVX512Ind(kc int, a *float32, ars, aks int, b *float32, boff *int,
 //go:noescape
 func sgemm6x16AVX2Ind(kc int, a *float32, ars, aks int, b *float32, boff *int, c *float32, ldc int, alpha, beta float32, rows int)
 
-// sgemm12x32AVX512N is sgemm12x32AVX512 over np full row panels (see
-// sgemm6x16AVX2N).
+// sgemm12x32AVX512N is the AVX-512 micro-kernel (MR=12, NR=32) over np
+// full row panels (see sgemm6x16AVX2N; one tile is np = 1).
 //
 //go:noescape
 func sgemm12x32AVX512N(np, kc int, a *float32, ars, aks, apanel int, b, c *float32, ldc int, alpha, beta float32)
 
-// sgemm12x32AVX512IndN is sgemm12x32AVX512Ind over np full row panels.
+// sgemm12x32AVX512IndN is sgemm12x32AVX512N with row p of B read at
+// b + boff[p] (an indirect GEMM; see gemm_amd64.s).
 //
 //go:noescape
 func sgemm12x32AVX512IndN(np, kc int, a *float32, ars, aks, apanel int, b *float32, boff *int, c *float32, ldc int, alpha, beta float32)
@@ -87,7 +76,7 @@ func microAVX2N(np, kc int, a []float32, ars, aks, apanel int, b, c []float32, l
 
 func microAVX512(kc int, a []float32, ars, aks int, b, c []float32, ldc int, alpha, beta float32) {
 	_, _, _ = a[11*ars+(kc-1)*aks], b[kc*32-1], c[11*ldc+31]
-	sgemm12x32AVX512(kc, &a[0], ars, aks, &b[0], &c[0], ldc, alpha, beta)
+	sgemm12x32AVX512N(1, kc, &a[0], ars, aks, 0, &b[0], &c[0], ldc, alpha, beta)
 }
 
 func microNAVX512(np, kc int, a []float32, ars, aks, apanel int, b, c []float32, ldc int, alpha, beta float32) {
@@ -140,7 +129,7 @@ func microIndAVX512(kc int, a []float32, ars, aks int, b []float32, boff []int, 
 	_, _ = b[0], boff[kc-1]
 	if rows == 12 {
 		_, _ = a[11*ars+(kc-1)*aks], c[11*ldc+31]
-		sgemm12x32AVX512Ind(kc, &a[0], ars, aks, &b[0], &boff[0], &c[0], ldc, alpha, beta)
+		sgemm12x32AVX512IndN(1, kc, &a[0], ars, aks, 0, &b[0], &boff[0], &c[0], ldc, alpha, beta)
 		return
 	}
 	if rows < 1 || rows > 12 {

@@ -13,9 +13,9 @@
 // Arguments (ABI0, on the stack; strides in elements): sgemm6x16AVX2N
 //	np+0(FP) kc+8(FP) a+16(FP) ars+24(FP) aks+32(FP) apanel+40(FP) b+48(FP)
 //	c+56(FP) ldc+64(FP) alpha+72(FP) beta+76(FP)
-// sgemm12x32AVX512 (one tile)
-//	kc+0(FP) a+8(FP) ars+16(FP) aks+24(FP) b+32(FP) c+40(FP) ldc+48(FP)
-//	alpha+56(FP) beta+60(FP)
+// sgemm12x32AVX512N (np row panels)
+//	np+0(FP) kc+8(FP) a+16(FP) ars+24(FP) aks+32(FP) apanel+40(FP) b+48(FP)
+//	c+56(FP) ldc+64(FP) alpha+72(FP) beta+76(FP)
 
 // ---------------------------------------------------------------------------
 // sgemm6x16AVX2N: MR=6, NR=16, AVX2 + FMA3.
@@ -195,7 +195,10 @@ n_end:
 	RET
 
 // ---------------------------------------------------------------------------
-// sgemm12x32AVX512: MR=12, NR=32, AVX-512F.
+// The 12x32 AVX-512 kernel (MR=12, NR=32, AVX-512F): its k step, zeroing,
+// scaling and stores as macros, used by sgemm12x32AVX512N (packed B) and
+// sgemm12x32AVX512IndN (B read in place) below, which run np row panels per
+// call (a single tile is np = 1), and by the 8- and 4-row kernels.
 //
 // Register plan:
 //	Z0..Z23   accumulators; row i of the tile is Z(2i) (columns 0-15), Z(2i+1) (16-31)
@@ -357,74 +360,12 @@ n_end:
 	STORE_AVX512(Z20, Z21); \
 	STORE_AVX512(Z22, Z23)
 
-// func sgemm12x32AVX512(kc int, a *float32, ars, aks int, b, c *float32, ldc int, alpha, beta float32)
-TEXT ·sgemm12x32AVX512(SB), NOSPLIT, $0-64
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ ars+16(FP), R9
-	SHLQ $2, R9
-	MOVQ aks+24(FP), R11
-	SHLQ $2, R11
-	LEAQ (SI)(R9*2), R10
-	ADDQ R9, R10
-	LEAQ (R10)(R9*2), R12
-	ADDQ R9, R12
-	LEAQ (R12)(R9*2), R13
-	ADDQ R9, R13
-	MOVQ b+32(FP), DI
-	MOVQ c+40(FP), DX
-	MOVQ ldc+48(FP), R8
-	SHLQ $2, R8
-
-	ZERO24_AVX512
-
-	MOVQ CX, BX
-	SHRQ $2, BX
-	ANDQ $3, CX
-	TESTQ BX, BX
-	JZ   avx512_rem
-
-avx512_loop4:
-	KSTEP_AVX512
-	KSTEP_AVX512
-	KSTEP_AVX512
-	KSTEP_AVX512
-	DECQ BX
-	JNZ  avx512_loop4
-
-avx512_rem:
-	TESTQ CX, CX
-	JZ    avx512_done
-
-avx512_loop1:
-	KSTEP_AVX512
-	DECQ CX
-	JNZ  avx512_loop1
-
-avx512_done:
-	VBROADCASTSS alpha+56(FP), Z28
-	SCALE24_AVX512
-
-	MOVL beta+60(FP), AX
-	ANDL $0x7fffffff, AX
-	JZ   avx512_store
-
-	VBROADCASTSS beta+60(FP), Z28
-	BETA12_AVX512
-	VZEROUPPER
-	RET
-
-avx512_store:
-	STORE12_AVX512
-	VZEROUPPER
-	RET
-
 // ---------------------------------------------------------------------------
-// sgemm4x32AVX512: 4 rows of sgemm12x32AVX512's tile (rows 0-3 of a panel
+// sgemm4x32AVX512: 4 rows of sgemm12x32AVX512N's tile (rows 0-3 of a panel
 // read through ars and aks), storing only the first `rows` (1 to 4) of
 // them: the ragged last row panel of a GEMM whose M is not a multiple of
 // 12 (64 output channels: 5 panels of 12 and 4 rows) without computing 12
-// rows. Every value is computed as in sgemm12x32AVX512 (the same FMAs in the
+// rows. Every value is computed as in sgemm12x32AVX512N (the same FMAs in the
 // same order, the same alpha and beta steps), so the result is bit for bit
 // the same.
 //
@@ -556,8 +497,9 @@ r4_ret:
 	RET
 
 // ---------------------------------------------------------------------------
-// sgemm12x32AVX512Ind and sgemm4x32AVX512Ind: sgemm12x32AVX512 and
-// sgemm4x32AVX512 with B read in place (an indirect GEMM): row p of the B
+// B read in place (KSTEPI_AVX512, sgemm4x32AVX512Ind and
+// sgemm12x32AVX512IndN below): the 12x32 kernel and sgemm4x32AVX512 with B
+// read in place (an indirect GEMM): row p of the B
 // panel is the 32 values at b + boff[p] (boff in elements), not a packed
 // panel. A convolution on a zero-padded input uses it for a panel of 32
 // output positions within one output row, whose patch row p is a contiguous
@@ -567,7 +509,7 @@ r4_ret:
 // Arguments: kc+0(FP) a+8(FP) ars+16(FP) aks+24(FP) b+32(FP) boff+40(FP)
 // c+48(FP) ldc+56(FP) alpha+64(FP) beta+68(FP) (and rows+72(FP))
 //
-// Register plan: that of sgemm12x32AVX512 (sgemm4x32AVX512), and
+// Register plan: that of sgemm12x32AVX512N (sgemm4x32AVX512), and
 //	R14       boff at row p (int64 offsets; ABI0 code may use R14)
 //	AX        boff[p]: the row is at (DI)(AX*4)
 
@@ -584,69 +526,6 @@ r4_ret:
 	VMOVUPS 64(DI)(AX*4), Z25; \
 	KFMA4_AVX512; \
 	ADDQ    $8, R14
-
-// func sgemm12x32AVX512Ind(kc int, a *float32, ars, aks int, b *float32, boff *int, c *float32, ldc int, alpha, beta float32)
-TEXT ·sgemm12x32AVX512Ind(SB), NOSPLIT, $0-72
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ ars+16(FP), R9
-	SHLQ $2, R9
-	MOVQ aks+24(FP), R11
-	SHLQ $2, R11
-	LEAQ (SI)(R9*2), R10
-	ADDQ R9, R10
-	LEAQ (R10)(R9*2), R12
-	ADDQ R9, R12
-	LEAQ (R12)(R9*2), R13
-	ADDQ R9, R13
-	MOVQ b+32(FP), DI
-	MOVQ boff+40(FP), R14
-	MOVQ c+48(FP), DX
-	MOVQ ldc+56(FP), R8
-	SHLQ $2, R8
-
-	ZERO24_AVX512
-
-	MOVQ CX, BX
-	SHRQ $2, BX
-	ANDQ $3, CX
-	TESTQ BX, BX
-	JZ   ind_rem
-
-ind_loop4:
-	KSTEPI_AVX512
-	KSTEPI_AVX512
-	KSTEPI_AVX512
-	KSTEPI_AVX512
-	DECQ BX
-	JNZ  ind_loop4
-
-ind_rem:
-	TESTQ CX, CX
-	JZ    ind_done
-
-ind_loop1:
-	KSTEPI_AVX512
-	DECQ CX
-	JNZ  ind_loop1
-
-ind_done:
-	VBROADCASTSS alpha+64(FP), Z28
-	SCALE24_AVX512
-
-	MOVL beta+68(FP), AX
-	ANDL $0x7fffffff, AX
-	JZ   ind_store
-
-	VBROADCASTSS beta+68(FP), Z28
-	BETA12_AVX512
-	VZEROUPPER
-	RET
-
-ind_store:
-	STORE12_AVX512
-	VZEROUPPER
-	RET
 
 // func sgemm4x32AVX512Ind(kc int, a *float32, ars, aks int, b *float32, boff *int, c *float32, ldc int, alpha, beta float32, rows int)
 TEXT ·sgemm4x32AVX512Ind(SB), NOSPLIT, $0-80
@@ -742,8 +621,8 @@ ind4_ret:
 	RET
 
 // ---------------------------------------------------------------------------
-// sgemm8x32AVX512 and sgemm8x32AVX512Ind: rows 0-7 of sgemm12x32AVX512's
-// (sgemm12x32AVX512Ind's) tile, storing only the first `rows` (1 to 8) of
+// sgemm8x32AVX512 and sgemm8x32AVX512Ind: rows 0-7 of sgemm12x32AVX512N's
+// (sgemm12x32AVX512IndN's) tile, storing only the first `rows` (1 to 8) of
 // them: a ragged last row panel of 5 to 8 rows (128 or 32 output channels:
 // panels of 12 and 8 rows) in one call instead of two 4-row calls, each of
 // which reads all of B. Every value is computed as in the 12-row kernels
@@ -755,7 +634,7 @@ ind4_ret:
 // boff+40(FP) c+48(FP) ldc+56(FP) alpha+64(FP) beta+68(FP) rows+72(FP)
 // (B in place).
 //
-// Register plan: that of sgemm12x32AVX512 on rows 0-7 (Z0..Z15; SI, R10,
+// Register plan: that of sgemm12x32AVX512N on rows 0-7 (Z0..Z15; SI, R10,
 // R12 rows 0, 3, 6), and for the in-place form R14 (boff) and AX.
 
 // KFMA8_AVX512 is KFMA12_AVX512 on rows 0-7.
@@ -1050,7 +929,7 @@ sgemm8x32AVX512Ind_ret:
 
 // ---------------------------------------------------------------------------
 // sgemm6x16AVX2Ind: the 6x16 tile of sgemm6x16AVX2N (one panel) with B read
-// in place, row p at b + boff[p] (see sgemm12x32AVX512Ind), storing only the
+// in place, row p at b + boff[p] (see sgemm12x32AVX512IndN), storing only the
 // first `rows` (1 to 6) rows. The same FMAs in the same order as the packed
 // kernel, so the results are bit for bit the same.
 //
@@ -1182,15 +1061,16 @@ i2_ret:
 	RET
 
 // ---------------------------------------------------------------------------
-// sgemm12x32AVX512N and sgemm12x32AVX512IndN: sgemm12x32AVX512 and
-// sgemm12x32AVX512Ind over np full row panels in one call, as
-// sgemm6x16AVX2N does for AVX2: panel i reads A at a + i*apanel (elements)
-// and writes the 12 rows of C that follow panel i-1's, all against the same
-// B panel, which saves the Go driver a call and its checks per tile.
+// sgemm12x32AVX512N and sgemm12x32AVX512IndN: the 12x32 kernel, B packed
+// (KSTEP_AVX512) or read in place (KSTEPI_AVX512), over np full row panels
+// in one call, as sgemm6x16AVX2N does for AVX2: panel i reads A at
+// a + i*apanel (elements) and writes the 12 rows of C that follow panel
+// i-1's, all against the same B panel, which saves the Go driver a call and
+// its checks per tile; a single tile is np = 1.
 //
-// Register plan: that of the one-tile kernels; the panels left and the
-// current A panel live in the frame (0(SP), 8(SP)); DX runs on from one
-// panel's C rows to the next.
+// Register plan: that of the 12x32 kernel above (and R14, AX for B in
+// place); the panels left and the current A panel live in the frame (0(SP),
+// 8(SP)); DX runs on from one panel's C rows to the next.
 
 // func sgemm12x32AVX512N(np, kc int, a *float32, ars, aks, apanel int, b *float32, c *float32, ldc int, alpha, beta float32)
 TEXT ·sgemm12x32AVX512N(SB), NOSPLIT, $16-80

@@ -78,21 +78,11 @@ func TestForwardPaddedInPlace(t *testing.T) {
 			{40, base.mr, 3, base.nr + 1},
 			{300, base.mr + 8, 2, 2 * base.nr},
 		} {
-			var calls atomic.Int64 // the workers call microInd concurrently
-			kn := *base
-			kn.microInd = func(kc int, a []float32, ars, aks int, b []float32, boff []int, c []float32, ldc int, alpha, beta float32, rows int) {
-				calls.Add(1)
-				base.microInd(kc, a, ars, aks, b, boff, c, ldc, alpha, beta, rows)
-			}
-			if base.microIndN != nil {
-				kn.microIndN = func(np, kc int, a []float32, ars, aks, apanel int, b []float32, boff []int, c []float32, ldc int, alpha, beta float32) {
-					calls.Add(1)
-					base.microIndN(np, kc, a, ars, aks, apanel, b, boff, c, ldc, alpha, beta)
-				}
-			}
+			var calls atomic.Int64
+			kn := countingInd(base, &calls)
 			p := Conv2DParams{InC: tc.inC, OutC: tc.outC, KH: 3, KW: 3, PadH: 1, PadW: 1, Act: ActReLU}
 			name := fmt.Sprintf("%s/%dx%dx%dx%d", base.name, tc.inC, tc.outC, tc.h, tc.w)
-			c, err := newConv2D(randNormal(r, tc.outC*tc.inC*9, 0.5), randNormal(r, tc.outC, 1), p, packerFor(&kn))
+			c, err := newConv2D(randNormal(r, tc.outC*tc.inC*9, 0.5), randNormal(r, tc.outC, 1), p, packerFor(kn))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -145,17 +135,7 @@ func TestGemmRowMajorBInPlace(t *testing.T) {
 					for _, beta := range []float32{0, 1, 0.5} {
 						for _, workers := range []int{1, 2} {
 							var calls atomic.Int64
-							kn := *base
-							kn.microInd = func(kc int, a []float32, ars, aks int, b []float32, boff []int, c []float32, ldc int, alpha, beta float32, rows int) {
-								calls.Add(1)
-								base.microInd(kc, a, ars, aks, b, boff, c, ldc, alpha, beta, rows)
-							}
-							if base.microIndN != nil {
-								kn.microIndN = func(np, kc int, a []float32, ars, aks, apanel int, b []float32, boff []int, c []float32, ldc int, alpha, beta float32) {
-									calls.Add(1)
-									base.microIndN(np, kc, a, ars, aks, apanel, b, boff, c, ldc, alpha, beta)
-								}
-							}
+							kn := countingInd(base, &calls)
 							name := fmt.Sprintf("%s m=%d n=%d k=%d beta=%g workers=%d", base.name, m, n, k, beta, workers)
 							a := randNormal(r, m*k, 0.5)
 							ldb := n + 3
@@ -167,8 +147,8 @@ func TestGemmRowMajorBInPlace(t *testing.T) {
 							gemmK(&plain, workers, m, n, k, 1, Mat{}, pplain, Mat{b, ldb, 1}, nil, beta, RowMajor(want, n), ep)
 							got, buf := guarded(m * n)
 							copy(got, c0)
-							pa := packerFor(&kn)(m, k, RowMajor(a, k))
-							gemmK(&kn, workers, m, n, k, 1, Mat{}, pa, Mat{b, ldb, 1}, nil, beta, RowMajor(got, n), ep)
+							pa := packerFor(kn)(m, k, RowMajor(a, k))
+							gemmK(kn, workers, m, n, k, 1, Mat{}, pa, Mat{b, ldb, 1}, nil, beta, RowMajor(got, n), ep)
 							checkGuards(t, name, buf)
 							requireSameBits(t, name, got, want)
 							if (beta == 0 || beta == 1) && calls.Load() == 0 {
@@ -243,4 +223,24 @@ func TestMicroN(t *testing.T) {
 	if tested == 0 {
 		t.Skip("no kernel with microN or microIndN on this host")
 	}
+}
+
+// countingInd returns a copy of base whose in-place kernels (microInd,
+// microIndN, where base has them) count their calls in calls (atomically:
+// the workers call them concurrently).
+func countingInd(base *kernel, calls *atomic.Int64) *kernel {
+	kn := *base
+	if base.microInd != nil {
+		kn.microInd = func(kc int, a []float32, ars, aks int, b []float32, boff []int, c []float32, ldc int, alpha, beta float32, rows int) {
+			calls.Add(1)
+			base.microInd(kc, a, ars, aks, b, boff, c, ldc, alpha, beta, rows)
+		}
+	}
+	if base.microIndN != nil {
+		kn.microIndN = func(np, kc int, a []float32, ars, aks, apanel int, b []float32, boff []int, c []float32, ldc int, alpha, beta float32) {
+			calls.Add(1)
+			base.microIndN(np, kc, a, ars, aks, apanel, b, boff, c, ldc, alpha, beta)
+		}
+	}
+	return &kn
 }
