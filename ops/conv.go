@@ -230,7 +230,7 @@ var errEmptyOutput = errors.New("input smaller than the dilated kernel")
 // same for any number of workers. It returns an error if a slice has the
 // wrong length.
 func (c *Conv2D) Forward(dst, src []float32, n, h, w int, scratch []float32) error {
-	oh, ow, err := c.checkSizes(dst, src, "input", n, h, w, 0)
+	oh, ow, err := c.checkSizes(dst, src, "input", n, h, w, nil)
 	if err != nil {
 		return err
 	}
@@ -245,20 +245,27 @@ func (c *Conv2D) Forward(dst, src []float32, n, h, w int, scratch []float32) err
 	return nil
 }
 
-// checkSizes checks a call's sizes: n x InC x h x w input (each plane
-// padded by pad on every side in src), dst holding the output; it returns
-// the output size.
-func (c *Conv2D) checkSizes(dst, src []float32, what string, n, h, w, pad int) (oh, ow int, err error) {
+// checkSizes checks a call's sizes: n x InC x h x w input, laid out in src
+// as pp says (nil: plain planes), dst holding the output; it returns the
+// output size.
+func (c *Conv2D) checkSizes(dst, src []float32, what string, n, h, w int, pp *paddedInput) (oh, ow int, err error) {
 	p := c.p
 	oh, ow = p.OutSize(h, w)
-	hp, wp := h+2*pad, w+2*pad
+	plane, shape := h*w, func() string { return fmt.Sprintf("%d, %d", h, w) }
+	if pp != nil {
+		plane = pp.plane()
+		shape = func() string { return fmt.Sprintf("%d, %d", pp.hp, pp.wp) }
+		if pp.sh > 1 || pp.sw > 1 {
+			shape = func() string { return fmt.Sprintf("%d x %d x %d x %d", pp.sh, pp.sw, pp.ph, pp.pw) }
+		}
+	}
 	switch {
 	case n < 0 || h <= 0 || w <= 0:
 		return 0, 0, fmt.Errorf("ops.Conv2D: bad input size %dx%dx%d", n, h, w)
 	case oh <= 0 || ow <= 0:
 		return 0, 0, fmt.Errorf("ops.Conv2D: %dx%d input, %dx%d kernel with dilation %dx%d and padding %dx%d: %w", h, w, p.KH, p.KW, p.DilH, p.DilW, p.PadH, p.PadW, errEmptyOutput)
-	case pad >= 0 && len(src) != n*p.InC*hp*wp:
-		return 0, 0, fmt.Errorf("ops.Conv2D: %s has %d values, want %d = [%d, %d, %d, %d]", what, len(src), n*p.InC*hp*wp, n, p.InC, hp, wp)
+	case len(src) != n*p.InC*plane:
+		return 0, 0, fmt.Errorf("ops.Conv2D: %s has %d values, want %d = [%d, %d, %s]", what, len(src), n*p.InC*plane, n, p.InC, shape())
 	case len(dst) != n*p.OutC*oh*ow:
 		return 0, 0, fmt.Errorf("ops.Conv2D: output has %d values, want %d = [%d, %d, %d, %d]", len(dst), n*p.OutC*oh*ow, n, p.OutC, oh, ow)
 	}
@@ -298,18 +305,24 @@ func PadPlanes(dst, src []float32, planes, h, w, pad int) {
 // reads one contiguous run of xp per tap. Convolutions that Forward runs
 // without im2col (1x1 without padding, depthwise) return an error.
 func (c *Conv2D) ForwardPadded(dst, xp []float32, n, h, w, pad int) error {
+	return c.forwardLaidOut("ForwardPadded", "padded input", dst, xp, n, h, w, paddedLayout(h, w, pad))
+}
+
+// forwardLaidOut checks and runs ForwardPadded and ForwardPhased on an
+// input laid out as pp says.
+func (c *Conv2D) forwardLaidOut(op, what string, dst, src []float32, n, h, w int, pp *paddedInput) error {
 	p := c.p
 	switch {
 	case c.kind != convIm2col:
-		return fmt.Errorf("ops.Conv2D: ForwardPadded needs a convolution lowered to im2col (not 1x1 unpadded or depthwise)")
-	case pad < p.PadH || pad < p.PadW:
-		return fmt.Errorf("ops.Conv2D: input padded by %d, the convolution needs %dx%d", pad, p.PadH, p.PadW)
+		return fmt.Errorf("ops.Conv2D: %s needs a convolution lowered to im2col (not 1x1 unpadded or depthwise)", op)
+	case pp.pad < p.PadH || pp.pad < p.PadW:
+		return fmt.Errorf("ops.Conv2D: input padded by %d, the convolution needs %dx%d", pp.pad, p.PadH, p.PadW)
 	}
-	oh, ow, err := c.checkSizes(dst, xp, "padded input", n, h, w, pad)
+	oh, ow, err := c.checkSizes(dst, src, what, n, h, w, pp)
 	if err != nil {
 		return err
 	}
-	c.im2colGemm(dst, xp, n, h, w, oh, ow, paddedLayout(h, w, pad), true)
+	c.im2colGemm(dst, src, n, h, w, oh, ow, pp, true)
 	return nil
 }
 
@@ -413,23 +426,9 @@ func PadPhases(dst, src []float32, planes, h, w, pad, sh, sw int) {
 // error.
 func (c *Conv2D) ForwardPhased(dst, xs []float32, n, h, w, pad int) error {
 	p := c.p
-	switch {
-	case c.kind != convIm2col:
-		return fmt.Errorf("ops.Conv2D: ForwardPhased needs a convolution lowered to im2col (not 1x1 unpadded or depthwise)")
-	case pad < p.PadH || pad < p.PadW:
-		return fmt.Errorf("ops.Conv2D: input padded by %d, the convolution needs %dx%d", pad, p.PadH, p.PadW)
-	}
-	oh, ow, err := c.checkSizes(dst, nil, "", n, h, w, -1)
-	if err != nil {
-		return err
-	}
 	ph, pw := PhasedSize(h, w, pad, p.StrideH, p.StrideW)
 	pp := &paddedInput{pad: pad, hp: h + 2*pad, wp: w + 2*pad, sh: p.StrideH, sw: p.StrideW, ph: ph, pw: pw}
-	if want := n * p.InC * pp.plane(); len(xs) != want {
-		return fmt.Errorf("ops.Conv2D: phase-split input has %d values, want %d = [%d, %d, %d x %d x %d x %d]", len(xs), want, n, p.InC, p.StrideH, p.StrideW, ph, pw)
-	}
-	c.im2colGemm(dst, xs, n, h, w, oh, ow, pp, true)
-	return nil
+	return c.forwardLaidOut("ForwardPhased", "phase-split input", dst, xs, n, h, w, pp)
 }
 
 // im2colGemm lowers the convolution to GEMMs over blocks of output

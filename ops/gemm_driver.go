@@ -230,8 +230,8 @@ func gemmTile(kn *kernel, tk gemmTask, m, n, k int, alpha float32, a Mat, pa *Pa
 	// (the kernels store the first rows of a tile directly).
 	var dir *directB
 	srcBuf, baseBuf := sc.dirSrc[:], sc.dirBases[:]
-	if kn.microInd != nil && pa != nil && c.CS == 1 && (beta == 0 || beta == 1) && kn.kc <= len(baseBuf) &&
-		(fill != nil || pb == nil && b.CS == 1) {
+	if kn.microInd != nil && pa != nil && pb == nil && c.CS == 1 && (beta == 0 || beta == 1) && kn.kc <= len(baseBuf) &&
+		(fill != nil || b.CS == 1) {
 		dir = &sc.dir
 	}
 
@@ -245,36 +245,37 @@ func gemmTile(kn *kernel, tk gemmTask, m, n, k int, alpha float32, a Mat, pa *Pa
 			} else {
 				sc.b = grow(sc.b, (jcEnd-jc)*kcb*nr, kn.kc*kn.nc)
 				bblk = sc.b
-				if fill != nil {
-					var d *directB
-					if dir != nil && jcEnd-jc <= len(srcBuf) {
+				// This K block's panels read in place, if any (d).
+				var d *directB
+				if dir != nil {
+					*dir = directB{}
+					if jcEnd-jc <= len(srcBuf) {
 						d = dir
 						*d = directB{bases: baseBuf[:kcb], src: srcBuf[:jcEnd-jc]}
 						for i := range d.src {
 							d.src[i] = -1
 						}
-					} else if dir != nil {
-						*dir = directB{}
 					}
+				}
+				switch {
+				case fill != nil:
 					fill(bblk, pc, kcb, jc, jcEnd, d)
-				} else if dir != nil && jcEnd-jc <= len(srcBuf) {
+				case d != nil:
 					// Row-major B (a 1x1 convolution's input): every full
-					// panel's row p is b's row pc+p at the panel's column.
-					*dir = directB{x: b.Data, bases: baseBuf[:kcb], src: srcBuf[:jcEnd-jc]}
-					for p := range dir.bases {
-						dir.bases[p] = (pc + p) * b.RS
+					// panel's row p is b's row pc+p at the panel's column;
+					// the ragged last panel is packed.
+					d.x = b.Data
+					for p := range d.bases {
+						d.bases[p] = (pc + p) * b.RS
 					}
 					for jp := jc; jp < jcEnd; jp++ {
-						dir.src[jp-jc] = jp * nr
-						if (jp+1)*nr > n { // the ragged last panel is packed
-							dir.src[jp-jc] = -1
+						if (jp+1)*nr <= n {
+							d.src[jp-jc] = jp * nr
+						} else {
 							packBBlock(bblk[(jp-jc)*kcb*nr:], b, pc, kcb, jp, jp+1, n, nr)
 						}
 					}
-				} else {
-					if dir != nil {
-						*dir = directB{}
-					}
+				default:
 					packBBlock(bblk, b, pc, kcb, jc, jcEnd, n, nr)
 				}
 			}
