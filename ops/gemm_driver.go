@@ -74,6 +74,8 @@ type scratch struct {
 	dir      directB
 	dirSrc   [maxDirectPanels]int
 	dirBases [256]int
+	// Winograd3x3's transformed input and products for one block.
+	wino winoBufs
 }
 
 // scratchCache keeps the workers' packing buffers (up to 3 MB each, see

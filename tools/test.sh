@@ -37,7 +37,7 @@ go test -count=1 ./...
 
 step "race detector on the parallel kernels (helper goroutines, GEMM, convolution)"
 if command -v gcc >/dev/null && [ "$(go env CGO_ENABLED)" = 1 ]; then
-	go test -race -count=1 -run 'Fork|Parallel|Gemm|Conv2D' ./ops
+	go test -race -count=1 -run 'Fork|Parallel|Gemm|Conv2D|Winograd' ./ops
 	# the video command's three goroutines, and concurrent detection
 	go test -race -count=1 -run 'TestVideoCommand|TestVideoBadInput' ./cmd/ladderpose
 	go test -race -count=1 -run 'Concurrent' ./detect
@@ -51,7 +51,7 @@ LADDERPOSE_NOASM=1 go test -count=1 -short ./posemodel/... # the short set: ViT-
 
 if grep -qw avx512f /proc/cpuinfo; then
 	step "AVX2 kernels on an AVX-512 host (LADDERPOSE_NOAVX512=1)"
-	LADDERPOSE_NOAVX512=1 go test -count=1 ./ops/... ./posemodel/...
+	LADDERPOSE_NOAVX512=1 go test -count=1 ./ops/... ./posemodel/... ./detect/...
 fi
 
 if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null; then
