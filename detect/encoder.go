@@ -143,11 +143,11 @@ func newCSPRep(cfg *Config, get getter, p string) (*cspRep, error) {
 	r := &cspRep{hidden: hid, conv12: &convLayer{name: p + ".conv1/conv2", conv: conv12, p: conv12.Params(), act: act}}
 	for i := 0; i < 3; i++ {
 		name := fmt.Sprintf("%s.bottlenecks.%d", p, i)
-		conv, err := repVGG(get, name, hid, eps, act.fused)
+		l, err := repVGG(get, name, hid, eps, act)
 		if err != nil {
 			return nil, err
 		}
-		r.blocks = append(r.blocks, &convLayer{name: name, conv: conv, p: conv.Params(), act: act})
+		r.blocks = append(r.blocks, l)
 	}
 	if hid != c {
 		if r.conv3, err = newConvBN(get, p+".conv3", p+".conv3.conv.weight", p+".conv3.norm", hid, c, 1, 1, eps, act); err != nil {

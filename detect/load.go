@@ -81,22 +81,6 @@ func resolvePaths(path string) (weightsPath, configPath string, err error) {
 	return weightsPath, configPath, nil
 }
 
-// convBN loads a bias-free convolution followed by an inference BatchNorm and
-// folds the BatchNorm into it: weight convName [out, in, k, k], BatchNorm
-// bnName.{weight,bias,running_mean,running_var} [out].
-func convBN(get getter, convName, bnName string, in, out, k, stride int, eps float64, act ops.Act) (*ops.Conv2D, error) {
-	w, b, err := convBNWeights(get, convName, bnName, in, out, k, eps)
-	if err != nil {
-		return nil, err
-	}
-	c, err := ops.NewConv2D(w, b, ops.Conv2DParams{InC: in, OutC: out, KH: k, KW: k,
-		StrideH: stride, StrideW: stride, PadH: (k - 1) / 2, PadW: (k - 1) / 2, Act: act})
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", convName, err)
-	}
-	return c, nil
-}
-
 // convBNWeights returns the folded weight [out, in, k, k] and bias [out] of a
 // convolution followed by a BatchNorm.
 func convBNWeights(get getter, convName, bnName string, in, out, k int, eps float64) (w, b []float32, err error) {
@@ -138,7 +122,7 @@ func bnAffine(get getter, name string, c int, eps float64) (scale, shift []float
 // BN, both of width c) and folds them into one 3x3 convolution: the 1x1
 // kernel adds to the centre tap, the biases add. act (the block's activation,
 // fused in the convolution's epilogue) follows the sum.
-func repVGG(get getter, prefix string, c int, eps float64, act ops.Act) (*ops.Conv2D, error) {
+func repVGG(get getter, prefix string, c int, eps float64, act activation) (*convLayer, error) {
 	w3, b3, err := convBNWeights(get, prefix+".conv1.conv.weight", prefix+".conv1.norm", c, c, 3, eps)
 	if err != nil {
 		return nil, err
@@ -153,11 +137,7 @@ func repVGG(get getter, prefix string, c int, eps float64, act ops.Act) (*ops.Co
 		}
 		b3[o] += b1[o]
 	}
-	conv, err := ops.NewConv2D(w3, b3, ops.Conv2DParams{InC: c, OutC: c, KH: 3, KW: 3, PadH: 1, PadW: 1, Act: act})
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", prefix, err)
-	}
-	return conv, nil
+	return newConvLayer(prefix, w3, b3, ops.Conv2DParams{InC: c, OutC: c, KH: 3, KW: 3, PadH: 1, PadW: 1}, act)
 }
 
 // linear loads nn.Linear name.{weight [out, in], bias [out]} and pre-packs it.
