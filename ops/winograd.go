@@ -81,19 +81,14 @@ func newWinograd3x3(weight, bias []float32, p Conv2DParams, pack packFunc) (*Win
 	if bias != nil {
 		c.bias = append([]float32(nil), bias...)
 	}
+	// u [OutC, InC, 16], written in order; position xi is the strided
+	// matrix u[xi:] with row stride 16*InC and column stride 16.
 	u := make([]float32, 16*p.OutC*p.InC)
-	plane := p.OutC * p.InC
-	for o := 0; o < p.OutC; o++ {
-		for i := 0; i < p.InC; i++ {
-			var t [16]float32
-			winoFilter(&t, weight[(o*p.InC+i)*9:(o*p.InC+i)*9+9])
-			for xi, v := range t {
-				u[xi*plane+o*p.InC+i] = v
-			}
-		}
+	for f := 0; f < p.OutC*p.InC; f++ {
+		winoFilter((*[16]float32)(u[16*f:16*f+16]), weight[9*f:9*f+9])
 	}
 	for xi := range c.u {
-		c.u[xi] = pack(p.OutC, p.InC, RowMajor(u[xi*plane:(xi+1)*plane], p.InC))
+		c.u[xi] = pack(p.OutC, p.InC, Mat{Data: u[xi:], RS: 16 * p.InC, CS: 16})
 	}
 	return c, nil
 }
