@@ -251,23 +251,28 @@ func maxIntoGeneric(col, r []float32) {
 	}
 }
 
-// addInPlace computes dst += src element-wise.
-func addInPlace(dst, src []float32) {
-	const chunk = 1 << 14
-	ops.ParallelFor((len(dst)+chunk-1)/chunk, 1, func(lo, hi int) {
-		d := dst[lo*chunk : min(hi*chunk, len(dst))]
-		ops.AddInPlace(d, src[lo*chunk:lo*chunk+len(d)])
+// addInPlace computes dst += src element-wise on planes of hw values
+// (NCHW: n*c planes of h*w), in parallel over ranges of positions, every
+// plane of them (the positions a worker's share of the convolutions
+// before and after covers, see ops.ParallelFor).
+func addInPlace(dst, src []float32, hw int) {
+	planes := len(dst) / hw
+	ops.ParallelFor(hw, max(1, (1<<14)/planes), func(lo, hi int) {
+		for q := 0; q < planes; q++ {
+			ops.AddInPlace(dst[q*hw+lo:q*hw+hi], src[q*hw+lo:q*hw+hi])
+		}
 	})
 }
 
-// addReLU computes dst = max(dst + src, 0) element-wise (addInPlace then
-// ops.ReLU, chunk by chunk while it is in cache, with the same results).
-func addReLU(dst, src []float32) {
-	const chunk = 1 << 12
-	ops.ParallelFor((len(dst)+chunk-1)/chunk, 4, func(lo, hi int) {
-		for c := lo; c < hi; c++ {
-			d := dst[c*chunk : min((c+1)*chunk, len(dst))]
-			ops.AddInPlace(d, src[c*chunk:c*chunk+len(d)])
+// addReLU computes dst = max(dst + src, 0) element-wise on planes of hw
+// values (addInPlace then ops.ReLU, run by run while it is in cache, with
+// the same results), split as addInPlace.
+func addReLU(dst, src []float32, hw int) {
+	planes := len(dst) / hw
+	ops.ParallelFor(hw, max(1, (1<<14)/planes), func(lo, hi int) {
+		for q := 0; q < planes; q++ {
+			d := dst[q*hw+lo : q*hw+hi]
+			ops.AddInPlace(d, src[q*hw+lo:q*hw+hi])
 			ops.ReLU(d, d)
 		}
 	})

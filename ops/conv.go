@@ -274,18 +274,22 @@ func (c *Conv2D) checkSizes(dst, src []float32, what string, n, h, w int, pp *pa
 
 // PadPlanes writes the planes h x w of src (planes of them, NCHW) into dst
 // with pad zeros on every side: dst holds planes x (h+2*pad) x (w+2*pad)
-// values. Planes run in parallel.
+// values. Ranges of rows run in parallel, every plane of them (the rows a
+// convolution's worker then reads, see spans).
 func PadPlanes(dst, src []float32, planes, h, w, pad int) {
 	hp, wp := h+2*pad, w+2*pad
 	_, _ = dst[planes*hp*wp-1], src[planes*h*w-1]
-	ParallelFor(planes, 4, func(lo, hi int) {
-		for q := lo; q < hi; q++ {
+	ParallelFor(hp, max(1, 4096/(planes*wp)), func(r0, r1 int) {
+		for q := 0; q < planes; q++ {
 			d := dst[q*hp*wp : (q+1)*hp*wp]
 			x := src[q*h*w : (q+1)*h*w]
-			clear(d[:pad*wp])
-			clear(d[(pad+h)*wp:])
-			for y := 0; y < h; y++ {
-				row := d[(pad+y)*wp : (pad+y+1)*wp]
+			for r := r0; r < r1; r++ {
+				row := d[r*wp : (r+1)*wp]
+				y := r - pad
+				if y < 0 || y >= h {
+					clear(row)
+					continue
+				}
 				clear(row[:pad])
 				copy(row[pad:pad+w], x[y*w:(y+1)*w])
 				clear(row[pad+w:])
@@ -378,27 +382,29 @@ func PhasedSize(h, w, pad, sh, sw int) (ph, pw int) {
 // plane's values at rows a, a+sh, ... and columns b, b+sw, ..., zeros past
 // its end; the phases of a plane follow each other, a-major. A convolution
 // with strides sh x sw then reads, for a run of output positions along a
-// row, a contiguous run of one phase plane per tap (ForwardPhased). Planes
-// run in parallel.
+// row, a contiguous run of one phase plane per tap (ForwardPhased). Ranges
+// of padded rows run in parallel, every plane of them.
 func PadPhases(dst, src []float32, planes, h, w, pad, sh, sw int) {
 	ph, pw := PhasedSize(h, w, pad, sh, sw)
 	size := sh * sw * ph * pw
 	_, _ = dst[planes*size-1], src[planes*h*w-1]
-	ParallelFor(planes, 4, func(lo, hi int) {
-		for q := lo; q < hi; q++ {
+	// Padded row py (of ph*sh, some past the padding) is row py/sh of the
+	// phases (py%sh, b) for every b.
+	ParallelFor(ph*sh, max(1, 4096/(planes*sw*pw)), func(r0, r1 int) {
+		for q := 0; q < planes; q++ {
 			d := dst[q*size : (q+1)*size]
-			clear(d)
 			x := src[q*h*w : (q+1)*h*w]
-			for y := 0; y < h; y++ {
-				py := y + pad
-				row := x[y*w : (y+1)*w]
+			for py := r0; py < r1; py++ {
+				y := py - pad
 				for b := 0; b < sw; b++ {
+					out := d[((py%sh)*sw+b)*ph*pw+py/sh*pw:][:pw]
+					clear(out)
 					// Columns x with (x+pad) % sw == b go to phase (py%sh, b).
 					x0 := ((b-pad)%sw + sw) % sw
-					if x0 >= w {
+					if y < 0 || y >= h || x0 >= w {
 						continue
 					}
-					out := d[((py%sh)*sw+b)*ph*pw+py/sh*pw:]
+					row := x[y*w : (y+1)*w]
 					j := (x0 + pad) / sw
 					if sw == 2 {
 						cnt := (w - x0 + 1) / 2
@@ -467,14 +473,15 @@ func (c *Conv2D) im2colGemm(dst, src []float32, n, h, w, oh, ow int, pp *paddedI
 			y := dst[(s*p.OutC+g*og)*ohw : (s*p.OutC+(g+1)*og)*ohw]
 			pa := c.packed[g]
 			ep := c.epilogue(g)
-			// The workers take the blocks in turn from a shared counter, so
-			// that one slowed down (on a busy machine) leaves its blocks to
-			// the others; a block's values do not depend on who runs it.
-			var next atomic.Int32
+			// Each worker takes its own span of blocks (its share of the
+			// output rows, which the next layer's worker reads again),
+			// then helps with the others' (see spans); a block's values
+			// do not depend on who runs it.
+			sp := newSpans(nw, blocks)
 			fork(nw, func(t int) {
 				var off [maxColBlock]int // padded input: offsets of the positions
 				var kr [maxColBlock / 4]kRange
-				for b := int(next.Add(1) - 1); b < blocks; b = int(next.Add(1) - 1) {
+				for b := sp.take(t); b >= 0; b = sp.take(t) {
 					j0, cols := blockRange(b, blocks, panels, nr, ohw)
 					np := (cols + nr - 1) / nr
 					for jp := 0; jp < np; jp++ {

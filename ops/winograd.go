@@ -1,9 +1,6 @@
 package ops
 
-import (
-	"fmt"
-	"sync/atomic"
-)
+import "fmt"
 
 // Winograd3x3 is a 3x3 stride-1 convolution computed with Winograd's minimal
 // filtering algorithm F(2x2, 3x3) (Lavin and Gray, "Fast Algorithms for
@@ -178,12 +175,15 @@ func (c *Winograd3x3) Forward(dst, src []float32, n, h, w int, scratch []float32
 	tiles := l.th * l.tw
 	blocks := (tiles + nb - 1) / nb
 	total := n * blocks
-	var next atomic.Int32
-	fork(min(Workers(), total), func(int) {
+	// Each worker takes its own span of blocks (its share of the output
+	// rows, as winoPad's), then helps with the others' (see spans).
+	nw := min(Workers(), total)
+	sp := newSpans(nw, total)
+	fork(nw, func(t int) {
 		sc := getScratch()
 		defer putScratch(sc)
 		bufs := c.getBufs(&sc.wino, nb)
-		for b := int(next.Add(1) - 1); b < total; b = int(next.Add(1) - 1) {
+		for b := sp.take(t); b >= 0; b = sp.take(t) {
 			s, j0 := b/blocks, b%blocks*nb
 			c.block(bufs, dst[s*p.OutC*l.oh*l.ow:(s+1)*p.OutC*l.oh*l.ow], xs[s*p.InC*l.rows*2*l.pw:(s+1)*p.InC*l.rows*2*l.pw], &l, j0, min(nb, tiles-j0), nb)
 		}
@@ -273,12 +273,13 @@ func (c *Winograd3x3) block(bufs *winoBufs, y, xs []float32, l *winoLayout, j0, 
 // winoPad writes the planes [planes, h, w] of src into dst as winoLayout
 // l: per plane, l.rows rows of the input padded by pad (zeros above, to
 // the left and past the end), each as its even columns then its odd
-// columns (l.pw values each). Planes run in parallel.
+// columns (l.pw values each). Ranges of rows run in parallel, every plane
+// of them, so that a worker pads the rows its Forward blocks then read.
 func winoPad(dst, src []float32, planes, h, w, pad int, l winoLayout) {
 	pw := l.pw
 	size := l.rows * 2 * pw
 	_, _ = dst[planes*size-1], src[planes*h*w-1]
-	ParallelFor(planes, 4, func(lo, hi int) {
+	ParallelFor(l.rows, max(1, 4096/(planes*2*pw)), func(r0, r1 int) {
 		var stack [1024]float32
 		row := stack[:]
 		if need := 2*pw + 1; need > len(row) {
@@ -289,10 +290,10 @@ func winoPad(dst, src []float32, planes, h, w, pad int, l winoLayout) {
 		// others stay zero.
 		clear(row)
 		cols := min(w, 2*pw-pad)
-		for q := lo; q < hi; q++ {
+		for q := 0; q < planes; q++ {
 			d := dst[q*size : (q+1)*size]
 			x := src[q*h*w : (q+1)*h*w]
-			for r := 0; r < l.rows; r++ {
+			for r := r0; r < r1; r++ {
 				out := d[r*2*pw : (r+1)*2*pw]
 				yy := r - pad
 				if yy < 0 || yy >= h {
