@@ -79,12 +79,14 @@ const (
 // parameters p (the activation fused) as a convLayer.
 func newConvLayer(name string, w, b []float32, p ops.Conv2DParams, act activation) (*convLayer, error) {
 	p.Act = act.fused
-	l := &convLayer{name: name, p: p, act: act}
+	l := &convLayer{name: name, act: act}
 	var err error
 	if ops.WinogradApplies(p) && p.InC >= winoMinChannels && p.InC <= winoMaxChannels {
-		l.wino, err = ops.NewWinograd3x3(w, b, p)
-	} else {
-		l.conv, err = ops.NewConv2D(w, b, p)
+		if l.wino, err = ops.NewWinograd3x3(w, b, p); err == nil {
+			l.p = l.wino.Params()
+		}
+	} else if l.conv, err = ops.NewConv2D(w, b, p); err == nil {
+		l.p = l.conv.Params() // strides, dilations and groups set (forward's tests need them)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)

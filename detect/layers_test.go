@@ -59,6 +59,13 @@ func TestConvLayerAlgorithm(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// forward picks the padded and phase-split paths from the layer's
+		// parameters: they must have their defaults filled in (a zero
+		// Groups or dilation sent a 3x3 stride-1 layer down the slow
+		// unpadded path).
+		if l.p != ref.Params() {
+			t.Errorf("%+v: layer parameters %+v, want %+v", p, l.p, ref.Params())
+		}
 		want := make([]float32, len(got))
 		if err := ref.Forward(want, x, 1, h, wd, nil); err != nil {
 			t.Fatal(err)
