@@ -12,31 +12,20 @@ import (
 // to, against the pure-Go twins bit for bit, with guards around the
 // outputs.
 func TestWinogradTransformsAsm(t *testing.T) {
-	type inFn func(dst *float32, ds int, src *float32, rs, pw, n int)
-	type outFn func(dst *float32, ldd int, src *float32, ss, n int, bias float32)
-	var kernels []struct {
+	type transforms struct {
 		name  string
 		block int
-		in    inFn
-		out   outFn
+		in    func(dst *float32, ds int, src *float32, rs, pw, n int)
+		out   func(dst *float32, ldd int, src *float32, ss, n int, bias float32)
 	}
+	var kernels []transforms
 	if haveAVX2() {
-		kernels = append(kernels, struct {
-			name  string
-			block int
-			in    inFn
-			out   outFn
-		}{"avx2", 8, winoInAVX2, winoOutAVX2})
+		kernels = append(kernels, transforms{"avx2", 8, winoInAVX2, winoOutAVX2})
 	} else {
 		t.Log("no AVX2: the AVX2 transforms are not tested")
 	}
 	if haveAVX512() {
-		kernels = append(kernels, struct {
-			name  string
-			block int
-			in    inFn
-			out   outFn
-		}{"avx512", 16, winoInAVX512, winoOutAVX512})
+		kernels = append(kernels, transforms{"avx512", 16, winoInAVX512, winoOutAVX512})
 	} else {
 		t.Log("no AVX-512: the AVX-512 transforms are not tested")
 	}
