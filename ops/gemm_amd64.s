@@ -37,6 +37,33 @@
 // with one FMA per vector when beta != 0 (beta's sign bit ignored in the
 // test, so -0 counts as zero), and stores the 6 rows.
 
+// K_LOOP runs the k loop of a micro-kernel: CX = kc steps of KSTEP (one
+// rank-1 update, the kernel's own macro), four per iteration while at
+// least four are left, then one at a time; BX is the counter of the
+// unrolled loop. loop4, rem, loop1 and done are the labels to use (each
+// kernel its own).
+#define K_LOOP(KSTEP, loop4, rem, loop1, done) \
+	MOVQ  CX, BX; \
+	SHRQ  $2, BX; \
+	ANDQ  $3, CX; \
+	TESTQ BX, BX; \
+	JZ    rem; \
+loop4: \
+	KSTEP; \
+	KSTEP; \
+	KSTEP; \
+	KSTEP; \
+	DECQ  BX; \
+	JNZ   loop4; \
+rem: \
+	TESTQ CX, CX; \
+	JZ    done; \
+loop1: \
+	KSTEP; \
+	DECQ  CX; \
+	JNZ   loop1; \
+done:
+
 #define KSTEP_AVX2 \
 	VMOVUPS (DI), Y12; \
 	VMOVUPS 32(DI), Y13; \
@@ -124,30 +151,7 @@ n_panel:
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
 
-	MOVQ CX, BX
-	SHRQ $2, BX
-	ANDQ $3, CX
-	TESTQ BX, BX
-	JZ   n_rem
-
-n_loop4:
-	KSTEP_AVX2
-	KSTEP_AVX2
-	KSTEP_AVX2
-	KSTEP_AVX2
-	DECQ BX
-	JNZ  n_loop4
-
-n_rem:
-	TESTQ CX, CX
-	JZ    n_done
-
-n_loop1:
-	KSTEP_AVX2
-	DECQ CX
-	JNZ  n_loop1
-
-n_done:
+	K_LOOP(KSTEP_AVX2, n_loop4, n_rem, n_loop1, n_done)
 	VBROADCASTSS alpha+72(FP), Y14
 	VMULPS Y14, Y0, Y0
 	VMULPS Y14, Y1, Y1
@@ -428,30 +432,7 @@ TEXT ·sgemm4x32AVX512(SB), NOSPLIT, $0-72
 	VPXORD Z6, Z6, Z6
 	VPXORD Z7, Z7, Z7
 
-	MOVQ CX, BX
-	SHRQ $2, BX
-	ANDQ $3, CX
-	TESTQ BX, BX
-	JZ   r4_rem
-
-r4_loop4:
-	KSTEP4_AVX512
-	KSTEP4_AVX512
-	KSTEP4_AVX512
-	KSTEP4_AVX512
-	DECQ BX
-	JNZ  r4_loop4
-
-r4_rem:
-	TESTQ CX, CX
-	JZ    r4_done
-
-r4_loop1:
-	KSTEP4_AVX512
-	DECQ CX
-	JNZ  r4_loop1
-
-r4_done:
+	K_LOOP(KSTEP4_AVX512, r4_loop4, r4_rem, r4_loop1, r4_done)
 	VBROADCASTSS alpha+56(FP), Z28
 	VMULPS Z28, Z0, Z0
 	VMULPS Z28, Z1, Z1
@@ -552,30 +533,7 @@ TEXT ·sgemm4x32AVX512Ind(SB), NOSPLIT, $0-80
 	VPXORD Z6, Z6, Z6
 	VPXORD Z7, Z7, Z7
 
-	MOVQ CX, BX
-	SHRQ $2, BX
-	ANDQ $3, CX
-	TESTQ BX, BX
-	JZ   ind4_rem
-
-ind4_loop4:
-	KSTEPI4_AVX512
-	KSTEPI4_AVX512
-	KSTEPI4_AVX512
-	KSTEPI4_AVX512
-	DECQ BX
-	JNZ  ind4_loop4
-
-ind4_rem:
-	TESTQ CX, CX
-	JZ    ind4_done
-
-ind4_loop1:
-	KSTEPI4_AVX512
-	DECQ CX
-	JNZ  ind4_loop1
-
-ind4_done:
+	K_LOOP(KSTEPI4_AVX512, ind4_loop4, ind4_rem, ind4_loop1, ind4_done)
 	VBROADCASTSS alpha+64(FP), Z28
 	VMULPS Z28, Z0, Z0
 	VMULPS Z28, Z1, Z1
@@ -737,30 +695,7 @@ TEXT ·sgemm8x32AVX512(SB), NOSPLIT, $0-72
 
 	ZERO16_AVX512
 
-	MOVQ CX, BX
-	SHRQ $2, BX
-	ANDQ $3, CX
-	TESTQ BX, BX
-	JZ   sgemm8x32AVX512_rem
-
-sgemm8x32AVX512_loop4:
-	KSTEP8_AVX512
-	KSTEP8_AVX512
-	KSTEP8_AVX512
-	KSTEP8_AVX512
-	DECQ BX
-	JNZ  sgemm8x32AVX512_loop4
-
-sgemm8x32AVX512_rem:
-	TESTQ CX, CX
-	JZ    sgemm8x32AVX512_done
-
-sgemm8x32AVX512_loop1:
-	KSTEP8_AVX512
-	DECQ CX
-	JNZ  sgemm8x32AVX512_loop1
-
-sgemm8x32AVX512_done:
+	K_LOOP(KSTEP8_AVX512, sgemm8x32AVX512_loop4, sgemm8x32AVX512_rem, sgemm8x32AVX512_loop1, sgemm8x32AVX512_done)
 	VBROADCASTSS alpha+56(FP), Z28
 	SCALE16_AVX512
 	MOVQ rows+64(FP), BX
@@ -842,30 +777,7 @@ TEXT ·sgemm8x32AVX512Ind(SB), NOSPLIT, $0-80
 
 	ZERO16_AVX512
 
-	MOVQ CX, BX
-	SHRQ $2, BX
-	ANDQ $3, CX
-	TESTQ BX, BX
-	JZ   sgemm8x32AVX512Ind_rem
-
-sgemm8x32AVX512Ind_loop4:
-	KSTEPI8_AVX512
-	KSTEPI8_AVX512
-	KSTEPI8_AVX512
-	KSTEPI8_AVX512
-	DECQ BX
-	JNZ  sgemm8x32AVX512Ind_loop4
-
-sgemm8x32AVX512Ind_rem:
-	TESTQ CX, CX
-	JZ    sgemm8x32AVX512Ind_done
-
-sgemm8x32AVX512Ind_loop1:
-	KSTEPI8_AVX512
-	DECQ CX
-	JNZ  sgemm8x32AVX512Ind_loop1
-
-sgemm8x32AVX512Ind_done:
+	K_LOOP(KSTEPI8_AVX512, sgemm8x32AVX512Ind_loop4, sgemm8x32AVX512Ind_rem, sgemm8x32AVX512Ind_loop1, sgemm8x32AVX512Ind_done)
 	VBROADCASTSS alpha+64(FP), Z28
 	SCALE16_AVX512
 	MOVQ rows+72(FP), BX
@@ -976,30 +888,7 @@ TEXT ·sgemm6x16AVX2Ind(SB), NOSPLIT, $0-80
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
 
-	MOVQ CX, BX
-	SHRQ $2, BX
-	ANDQ $3, CX
-	TESTQ BX, BX
-	JZ   i2_rem
-
-i2_loop4:
-	KSTEPI_AVX2
-	KSTEPI_AVX2
-	KSTEPI_AVX2
-	KSTEPI_AVX2
-	DECQ BX
-	JNZ  i2_loop4
-
-i2_rem:
-	TESTQ CX, CX
-	JZ    i2_done
-
-i2_loop1:
-	KSTEPI_AVX2
-	DECQ CX
-	JNZ  i2_loop1
-
-i2_done:
+	K_LOOP(KSTEPI_AVX2, i2_loop4, i2_rem, i2_loop1, i2_done)
 	VBROADCASTSS alpha+64(FP), Y14
 	VMULPS Y14, Y0, Y0
 	VMULPS Y14, Y1, Y1
@@ -1060,6 +949,32 @@ i2_ret:
 	VZEROUPPER
 	RET
 
+// A_ROWS12 points R10, R12 and R13 at rows 3, 6 and 9 of the A panel
+// at SI (row stride R9 bytes), for the 12-row kernels.
+#define A_ROWS12 \
+	LEAQ (SI)(R9*2), R10; \
+	ADDQ R9, R10; \
+	LEAQ (R10)(R9*2), R12; \
+	ADDQ R9, R12; \
+	LEAQ (R12)(R9*2), R13; \
+	ADDQ R9, R13
+
+// EPILOGUE12_AVX512 finishes a 12x32 tile: the sums times alpha, then
+// C = that + beta*C (BETA12_AVX512) or, for beta = +-0, C = that without
+// reading C (STORE12_AVX512); it goes on at next.
+#define EPILOGUE12_AVX512(alpha, beta, store, next) \
+	VBROADCASTSS alpha, Z28; \
+	SCALE24_AVX512; \
+	MOVL beta, AX; \
+	ANDL $0x7fffffff, AX; \
+	JZ   store; \
+	VBROADCASTSS beta, Z28; \
+	BETA12_AVX512; \
+	JMP  next; \
+store: \
+	STORE12_AVX512; \
+next:
+
 // ---------------------------------------------------------------------------
 // sgemm12x32AVX512N and sgemm12x32AVX512IndN: the 12x32 kernel, B packed
 // (KSTEP_AVX512) or read in place (KSTEPI_AVX512), over np full row panels
@@ -1090,56 +1005,14 @@ TEXT ·sgemm12x32AVX512N(SB), NOSPLIT, $16-80
 
 sgemm12x32AVX512N_panel:
 	MOVQ 8(SP), SI
-	LEAQ (SI)(R9*2), R10
-	ADDQ R9, R10
-	LEAQ (R10)(R9*2), R12
-	ADDQ R9, R12
-	LEAQ (R12)(R9*2), R13
-	ADDQ R9, R13
+	A_ROWS12
 	MOVQ b+48(FP), DI
 	MOVQ kc+8(FP), CX
 
 	ZERO24_AVX512
 
-	MOVQ CX, BX
-	SHRQ $2, BX
-	ANDQ $3, CX
-	TESTQ BX, BX
-	JZ   sgemm12x32AVX512N_rem
-
-sgemm12x32AVX512N_loop4:
-	KSTEP_AVX512
-	KSTEP_AVX512
-	KSTEP_AVX512
-	KSTEP_AVX512
-	DECQ BX
-	JNZ  sgemm12x32AVX512N_loop4
-
-sgemm12x32AVX512N_rem:
-	TESTQ CX, CX
-	JZ    sgemm12x32AVX512N_done
-
-sgemm12x32AVX512N_loop1:
-	KSTEP_AVX512
-	DECQ CX
-	JNZ  sgemm12x32AVX512N_loop1
-
-sgemm12x32AVX512N_done:
-	VBROADCASTSS alpha+72(FP), Z28
-	SCALE24_AVX512
-
-	MOVL beta+76(FP), AX
-	ANDL $0x7fffffff, AX
-	JZ   sgemm12x32AVX512N_store
-
-	VBROADCASTSS beta+76(FP), Z28
-	BETA12_AVX512
-	JMP  sgemm12x32AVX512N_next
-
-sgemm12x32AVX512N_store:
-	STORE12_AVX512
-
-sgemm12x32AVX512N_next:
+	K_LOOP(KSTEP_AVX512, sgemm12x32AVX512N_loop4, sgemm12x32AVX512N_rem, sgemm12x32AVX512N_loop1, sgemm12x32AVX512N_done)
+	EPILOGUE12_AVX512(alpha+72(FP), beta+76(FP), sgemm12x32AVX512N_store, sgemm12x32AVX512N_next)
 	MOVQ apanel+40(FP), AX
 	SHLQ $2, AX
 	ADDQ AX, 8(SP)
@@ -1168,57 +1041,15 @@ TEXT ·sgemm12x32AVX512IndN(SB), NOSPLIT, $16-88
 
 sgemm12x32AVX512IndN_panel:
 	MOVQ 8(SP), SI
-	LEAQ (SI)(R9*2), R10
-	ADDQ R9, R10
-	LEAQ (R10)(R9*2), R12
-	ADDQ R9, R12
-	LEAQ (R12)(R9*2), R13
-	ADDQ R9, R13
+	A_ROWS12
 	MOVQ b+48(FP), DI
 	MOVQ boff+56(FP), R14
 	MOVQ kc+8(FP), CX
 
 	ZERO24_AVX512
 
-	MOVQ CX, BX
-	SHRQ $2, BX
-	ANDQ $3, CX
-	TESTQ BX, BX
-	JZ   sgemm12x32AVX512IndN_rem
-
-sgemm12x32AVX512IndN_loop4:
-	KSTEPI_AVX512
-	KSTEPI_AVX512
-	KSTEPI_AVX512
-	KSTEPI_AVX512
-	DECQ BX
-	JNZ  sgemm12x32AVX512IndN_loop4
-
-sgemm12x32AVX512IndN_rem:
-	TESTQ CX, CX
-	JZ    sgemm12x32AVX512IndN_done
-
-sgemm12x32AVX512IndN_loop1:
-	KSTEPI_AVX512
-	DECQ CX
-	JNZ  sgemm12x32AVX512IndN_loop1
-
-sgemm12x32AVX512IndN_done:
-	VBROADCASTSS alpha+80(FP), Z28
-	SCALE24_AVX512
-
-	MOVL beta+84(FP), AX
-	ANDL $0x7fffffff, AX
-	JZ   sgemm12x32AVX512IndN_store
-
-	VBROADCASTSS beta+84(FP), Z28
-	BETA12_AVX512
-	JMP  sgemm12x32AVX512IndN_next
-
-sgemm12x32AVX512IndN_store:
-	STORE12_AVX512
-
-sgemm12x32AVX512IndN_next:
+	K_LOOP(KSTEPI_AVX512, sgemm12x32AVX512IndN_loop4, sgemm12x32AVX512IndN_rem, sgemm12x32AVX512IndN_loop1, sgemm12x32AVX512IndN_done)
+	EPILOGUE12_AVX512(alpha+80(FP), beta+84(FP), sgemm12x32AVX512IndN_store, sgemm12x32AVX512IndN_next)
 	MOVQ apanel+40(FP), AX
 	SHLQ $2, AX
 	ADDQ AX, 8(SP)
