@@ -187,9 +187,9 @@ func (blk *resBlock) forward(ws *workspace, bufs [4][]float32, n, h, w int) (out
 		return 0, 0, 0, fmt.Errorf("shortcut gives %dx%d, residual branch %dx%d", sh, sw, ch, cw)
 	}
 	if blk.act == (activation{fused: ops.ActReLU}) {
-		addReLU(out[:size], sc[:size], ch*cw)
+		addInPlace(out[:size], sc[:size], ch*cw, true)
 	} else {
-		addInPlace(out[:size], sc[:size], ch*cw)
+		addInPlace(out[:size], sc[:size], ch*cw, false)
 		blk.act.apply(ws, out[:size])
 	}
 	return outBuf, ch, cw, nil

@@ -299,7 +299,7 @@ func (r *cspRep) forward(ws *workspace, out, x []float32, n, h, w int) error {
 		}
 		a, b = b, a
 	}
-	addInPlace(a, h2, h*w)
+	addInPlace(a, h2, h*w, false)
 	if r.conv3 == nil {
 		copy(out, a)
 		return nil

@@ -254,28 +254,20 @@ func maxIntoGeneric(col, r []float32) {
 }
 
 // addInPlace computes dst += src element-wise on planes of hw values
-// (NCHW: n*c planes of h*w), in parallel over ranges of positions, every
-// plane of them (the positions a worker's share of the convolutions
-// before and after covers, see ops.ParallelFor).
-func addInPlace(dst, src []float32, hw int) {
-	planes := len(dst) / hw
-	ops.ParallelFor(hw, max(1, (1<<14)/planes), func(lo, hi int) {
-		for q := 0; q < planes; q++ {
-			ops.AddInPlace(dst[q*hw+lo:q*hw+hi], src[q*hw+lo:q*hw+hi])
-		}
-	})
-}
-
-// addReLU computes dst = max(dst + src, 0) element-wise on planes of hw
-// values (addInPlace then ops.ReLU, run by run while it is in cache, with
-// the same results), split as addInPlace.
-func addReLU(dst, src []float32, hw int) {
+// (NCHW: n*c planes of h*w), then, with relu, dst = max(dst, 0) run by run
+// while it is in cache (the same results as a separate ops.ReLU). It runs
+// in parallel over ranges of positions, every plane of them (the
+// positions a worker's share of the convolutions before and after covers,
+// see ops.ParallelFor).
+func addInPlace(dst, src []float32, hw int, relu bool) {
 	planes := len(dst) / hw
 	ops.ParallelFor(hw, max(1, (1<<14)/planes), func(lo, hi int) {
 		for q := 0; q < planes; q++ {
 			d := dst[q*hw+lo : q*hw+hi]
 			ops.AddInPlace(d, src[q*hw+lo:q*hw+hi])
-			ops.ReLU(d, d)
+			if relu {
+				ops.ReLU(d, d)
+			}
 		}
 	})
 }
